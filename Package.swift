@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "nnconf",
+    products: [
+        .library(name: "NNCore", targets: ["NNCore"]),
+        .library(name: "NNReference", targets: ["NNReference"]),
+        .library(name: "ConformanceKit", targets: ["ConformanceKit"]),
+        .executable(name: "conformance", targets: ["ConformanceCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJSONC", pkgConfig: "json-c",
+                       providers: [.apt(["libjson-c-dev"])]),
+        // Tensor, dtypes, broadcasting, autograd engine, errors, the op table.
+        .target(name: "NNCore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
+        // The plain reference backend: loops a reader can check against the maths.
+        .target(name: "NNReference", dependencies: ["NNCore", .product(name: "RealModule", package: "swift-numerics")]),
+        // Fixture loading (json-c), running, comparing, reporting.
+        .target(name: "ConformanceKit", dependencies: ["NNCore", "NNReference", "CJSONC", "COpenBLAS"]),
+        .executableTarget(name: "ConformanceCLI", dependencies: [
+            "ConformanceKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
+        .testTarget(name: "NNReferenceTests", dependencies: ["NNReference", "NNCore"]),
+        .testTarget(name: "ConformanceKitTests", dependencies: ["ConformanceKit", "NNReference", "NNCore"]),
+    ]
+)

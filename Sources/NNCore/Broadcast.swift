@@ -1,0 +1,51 @@
+/// PyTorch broadcasting: shapes align from the right; a dimension of size 1 (or a missing one)
+/// stretches to the other's size.
+
+/// The broadcast shape of `a` and `b`, or PyTorch's error.
+public func broadcastShapes(_ a: [Int], _ b: [Int]) throws -> [Int] {
+    let n = max(a.count, b.count)
+    var out = [Int](repeating: 1, count: n)
+    for i in 0..<n {
+        let x = i < n - a.count ? 1 : a[i - (n - a.count)]
+        let y = i < n - b.count ? 1 : b[i - (n - b.count)]
+        guard x == y || x == 1 || y == 1 else {
+            throw TorchError.runtime("The size of tensor a (\(x)) must match the size of tensor b (\(y)) at non-singleton dimension \(i)")
+        }
+        out[i] = x == 1 ? y : x
+    }
+    return out
+}
+
+/// For each element of a tensor of shape `out`, the flat index of the element of a tensor of
+/// shape `from` that broadcasting maps onto it.
+public func broadcastIndices(from: [Int], to out: [Int]) -> [Int] {
+    let n = out.count, offset = n - from.count
+    let fromStrides = contiguousStrides(from)
+    var strides = [Int](repeating: 0, count: n)
+    for i in 0..<from.count where from[i] != 1 { strides[i + offset] = fromStrides[i] }
+    let total = out.reduce(1, *)
+    var result = [Int](repeating: 0, count: total)
+    var index = [Int](repeating: 0, count: n)
+    var flat = 0
+    for k in 0..<total {
+        result[k] = flat
+        var d = n - 1
+        while d >= 0 {
+            index[d] += 1
+            flat += strides[d]
+            if index[d] < out[d] { break }
+            flat -= strides[d] * index[d]
+            index[d] = 0
+            d -= 1
+        }
+    }
+    return result
+}
+
+/// Sums a gradient of the broadcast shape back to an input's `shape` (the adjoint of broadcasting).
+public func sumToShape<T: FloatScalar>(_ g: [T], from out: [Int], to shape: [Int]) -> [T] {
+    if out == shape { return g }
+    var r = [T](repeating: 0, count: shape.reduce(1, *))
+    for (k, i) in broadcastIndices(from: shape, to: out).enumerated() { r[i] += g[k] }
+    return r
+}

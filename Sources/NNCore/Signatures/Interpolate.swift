@@ -1,0 +1,1 @@
+extension Signatures { static let interpolate: [OpSignature] = [] }  // PLACEHOLDER

@@ -1,0 +1,1 @@
+extension Signatures { static let losses: [OpSignature] = [] }  // PLACEHOLDER

@@ -1,0 +1,2 @@
+import NNCore
+extension Reference { static let convolutionOps: [String: OpFunction] = [:] }  // PLACEHOLDER

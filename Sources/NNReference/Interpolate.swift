@@ -1,0 +1,2 @@
+import NNCore
+extension Reference { static let interpolateOps: [String: OpFunction] = [:] }  // PLACEHOLDER
