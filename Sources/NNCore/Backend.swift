@@ -30,11 +30,11 @@ extension Backend {
     /// an unexpected keyword is PyTorch's TypeError.
     public func call(_ op: String, _ args: Arguments) throws -> Value {
         guard let signature = Signatures.all[op] else { throw Unsupported("unknown op '\(op)'") }
-        for key in args.values.keys.sorted() where !signature.parameters.contains(key) {
-            throw TorchError.type("\(op)() got an unexpected keyword argument '\(key)'")
-        }
         guard let kernel = implementation(of: op) else {
             throw Unsupported("the \(name) backend does not implement '\(op)'")
+        }
+        for key in args.values.keys.sorted() where !signature.parameters.contains(key) {
+            throw TorchError.type("\(op)() got an unexpected keyword argument '\(key)'")
         }
         return try kernel(args)
     }

@@ -1,0 +1,122 @@
+import Foundation
+import NNCore
+
+/// One `nnconf/1` case, parsed and checked. A case the format does not allow is kept as
+/// `.invalid` with the reason, so it is reported rather than dropped.
+public struct FixtureCase {
+    /// `<file relative to the fixture directory, without .json>/<name>`.
+    public let id: String
+    public let file: String
+    public let name: String
+    public let body: Body
+    public var tolerance: Tolerance?
+    public var gradTolerance: Tolerance?
+    public var tags: [String] = []
+
+    public enum Body {
+        case call(CallSpec)
+        case program([Step])
+        case invalid(String)
+    }
+
+    /// The op a case exercises, for grouping in reports: the call, or a program's first call.
+    public var op: String {
+        switch body {
+        case .call(let c): return c.op
+        case .program(let steps): return "program:" + (steps.lazy.compactMap(\.op).first ?? "")
+        case .invalid: return "(invalid)"
+        }
+    }
+}
+
+public struct Tolerance: Equatable, Codable {
+    public var rtol: Double
+    public var atol: Double
+    public init(rtol: Double, atol: Double) {
+        self.rtol = rtol
+        self.atol = atol
+    }
+}
+
+/// A tensor as a fixture describes it; `make()` builds a fresh tensor every time it is needed,
+/// so each backend and each timed repetition starts from the fixture's own values.
+public struct TensorSpec {
+    public let shape: [Int]
+    public let data: TensorData
+    public let requiresGrad: Bool
+
+    public func make() -> Tensor { Tensor(shape: shape, data: data, requiresGrad: requiresGrad) }
+    public var dtype: DType { data.dtype }
+}
+
+/// An argument value: a scalar, string, null, tensor, reference to a program name, or list.
+public indirect enum ValueSpec {
+    case literal(Value)
+    case tensor(TensorSpec)
+    case ref(String)
+    case list([ValueSpec])
+
+    var references: [String] {
+        switch self {
+        case .ref(let n): return [n]
+        case .list(let l): return l.flatMap(\.references)
+        default: return []
+        }
+    }
+}
+
+public struct ErrorSpec {
+    public let type: String
+    public let match: String?
+}
+
+public struct Expectation {
+    /// Expected outputs: one tensor, or a tuple's tensors (nil for a `null` entry).
+    public var outputs: [TensorSpec?]?
+    public var isTuple = false
+    public var error: ErrorSpec?
+    public var warning: String?
+}
+
+public struct BackwardSpec {
+    public let gradOutput: TensorSpec?
+    public let grads: [(String, TensorSpec)]
+}
+
+public struct CallSpec {
+    public let op: String
+    public let args: [(String, ValueSpec)]
+    public let expect: Expectation?
+    public let backward: BackwardSpec?
+}
+
+/// One step of a program case (see `Program.swift` for what each does).
+public struct Step {
+    public enum Action {
+        case tensor(TensorSpec)
+        case call(op: String, args: [(String, ValueSpec)])
+        case module(JSON)
+        case forward(module: String, args: [(String, ValueSpec)])
+        case train(String), eval(String)
+        case noGrad([Step])
+        case backward(String, gradient: TensorSpec?, retainGraph: Bool)
+        case checkValue(String, TensorSpec)
+        case checkGrad(String, TensorSpec?)
+        case checkAttrs(String, [(String, JSON)])
+        case checkParameterNames(String, [String])
+        case checkState(String, [(String, TensorSpec)])
+    }
+    public let name: String?
+    public let action: Action
+    public let expect: Expectation?
+    /// Where the step sits in the file, e.g. `program[3]`, for messages.
+    public let path: String
+
+    public var op: String? {
+        switch action {
+        case .call(let op, _): return op
+        case .noGrad(let steps): return steps.lazy.compactMap(\.op).first
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import NNCore
+
+/// The verdict of one case on one backend (see fixture-format.md, "Results").
+public enum Status: String, Codable, CaseIterable, Sendable {
+    case pass, fail, error, unsupported, invalid
+}
+
+/// A gradient's agreement with the fixture.
+public struct GradResult: Codable, Equatable {
+    public var name: String
+    public var agreement: Agreement
+    public var tolerance: Tolerance
+
+    enum CodingKeys: String, CodingKey { case name, agreement, tolerance }
+}
+
+/// `--gradcheck`: the reference backward against central finite differences in float64.
+public struct GradcheckResult: Codable, Equatable {
+    public var status: String           // pass, fail, skipped
+    public var maxAbsErr: Double?
+    public var message: String?
+
+    enum CodingKeys: String, CodingKey { case status, maxAbsErr = "max_abs_err", message }
+}
+
+public struct CaseResult: Codable, Equatable {
+    public var id: String
+    public var backend: String
+    public var op: String
+    public var status: Status
+    public var message: String?
+    /// Outputs' agreement (the worst over a tuple's tensors or a program's value checks).
+    public var maxAbsErr: Double?
+    public var maxRelErr: Double?
+    public var maxULP: Double?
+    public var toleranceUse: Double?
+    public var tolerance: Tolerance?
+    public var toleranceSource: String?
+    public var grads: [GradResult]?
+    public var forwardMs: Double?
+    public var backwardMs: Double?
+    public var gradcheck: GradcheckResult?
+    public var tags: [String]?
+
+    public init(id: String, backend: String, op: String, status: Status, message: String? = nil) {
+        self.id = id
+        self.backend = backend
+        self.op = op
+        self.status = status
+        self.message = message
+    }
+
+    mutating func record(_ a: Agreement) {
+        maxAbsErr = max(maxAbsErr ?? 0, a.maxAbsErr)
+        maxRelErr = max(maxRelErr ?? 0, a.maxRelErr)
+        maxULP = max(maxULP ?? 0, a.maxULP)
+        toleranceUse = max(toleranceUse ?? 0, a.toleranceUse)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, backend, op, status, message, tolerance, grads, gradcheck, tags
+        case maxAbsErr = "max_abs_err", maxRelErr = "max_rel_err", maxULP = "max_ulp"
+        case toleranceUse = "tolerance_use", toleranceSource = "tolerance_source"
+        case forwardMs = "forward_ms", backwardMs = "backward_ms"
+    }
+}
+
+public struct Counts: Codable, Equatable {
+    public var pass = 0, fail = 0, error = 0, unsupported = 0, invalid = 0
+
+    public init() {}
+
+    public subscript(s: Status) -> Int {
+        get { [pass, fail, error, unsupported, invalid][Status.allCases.firstIndex(of: s)!] }
+        set {
+            switch s {
+            case .pass: pass = newValue
+            case .fail: fail = newValue
+            case .error: error = newValue
+            case .unsupported: unsupported = newValue
+            case .invalid: invalid = newValue
+            }
+        }
+    }
+
+    public var total: Int { pass + fail + error + unsupported + invalid }
+    /// Whether a run with these counts succeeds: nothing failed, errored or was invalid.
+    public var ok: Bool { fail == 0 && error == 0 && invalid == 0 }
+}
+
+public struct BackendInfo: Codable, Equatable {
+    public var name: String
+    public var details: String
+    public init(name: String, details: String) {
+        self.name = name
+        self.details = details
+    }
+}
+
+/// The JSON report, format `nnconf-report/1` (docs/report-format.md).
+public struct Report: Codable, Equatable {
+    public var format = "nnconf-report/1"
+    public var created: String
+    public var machine: MachineInfo
+    public var backends: [BackendInfo]
+    public var fixtures: [String]
+    public var summary: [String: Counts]
+    public var cases: [CaseResult]
+    public var warnings: [String]
+
+    public init(created: String, machine: MachineInfo, backends: [BackendInfo], fixtures: [String],
+                cases: [CaseResult], warnings: [String]) {
+        self.created = created
+        self.machine = machine
+        self.backends = backends
+        self.fixtures = fixtures
+        self.cases = cases
+        self.warnings = warnings
+        var summary: [String: Counts] = [:]
+        for b in backends { summary[b.name] = Counts() }
+        for c in cases { summary[c.backend, default: Counts()][c.status] += 1 }
+        self.summary = summary
+    }
+
+    public var ok: Bool { summary.values.allSatisfy(\.ok) }
+
+    /// Deterministic JSON: sorted keys, non-finite numbers as "inf"/"-inf"/"nan".
+    public func jsonData() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try e.encode(self)
+    }
+
+    public static func load(_ data: Data) throws -> Report {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try d.decode(Report.self, from: data)
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+import NNCore
+
+public struct RunOptions {
+    /// Only cases whose id this matches (searched, as Python's `re.search`).
+    public var filter: NSRegularExpression?
+    /// Also check the reference backward against finite differences (`--gradcheck`).
+    public var gradcheck = false
+    /// Seconds spent timing each phase (forward, backward) of a case, after its checked run.
+    public var timeBudget = 0.02
+    /// At most this many timed repetitions per phase.
+    public var maxRepeats = 15
+    public init() {}
+}
+
+/// Runs fixture cases on backends and judges them. Every case is independent: its tensors are
+/// made afresh from the fixture for each backend and each timed repetition.
+public struct Runner {
+    public let backends: [any Backend]
+    public let options: RunOptions
+
+    public init(backends: [any Backend], options: RunOptions = RunOptions()) {
+        self.backends = backends
+        self.options = options
+    }
+
+    public func selected(_ files: [FixtureFile]) -> [FixtureCase] {
+        files.flatMap(\.cases).filter { c in
+            guard let f = options.filter else { return true }
+            return f.firstMatch(in: c.id, range: NSRange(c.id.startIndex..., in: c.id)) != nil
+        }
+    }
+
+    /// Runs every selected case on every backend; `progress(done, total, id)` after each.
+    public func run(_ cases: [FixtureCase], progress: ((Int, Int, String) -> Void)? = nil) -> [CaseResult] {
+        var results: [CaseResult] = []
+        let total = cases.count * backends.count
+        for c in cases {
+            for b in backends {
+                results.append(run(c, on: b))
+                progress?(results.count, total, c.id)
+            }
+        }
+        return results
+    }
+
+    public func run(_ c: FixtureCase, on backend: any Backend) -> CaseResult {
+        var r = CaseResult(id: c.id, backend: backend.name, op: c.op, status: .pass)
+        r.tags = c.tags.isEmpty ? nil : c.tags
+        switch c.body {
+        case .invalid(let why):
+            r.status = .invalid
+            r.message = why
+        case .call(let spec):
+            runCall(c, spec, on: backend, into: &r)
+        case .program(let steps):
+            var program = ProgramRun(backend: backend, testCase: c)
+            program.run(steps, into: &r)
+        }
+        return r
+    }
+
+    // MARK: single-call cases
+
+    private func runCall(_ c: FixtureCase, _ spec: CallSpec, on backend: any Backend, into r: inout CaseResult) {
+        let args: [String: Value]
+        do { args = try materialize(spec.args) } catch {
+            r.status = .invalid
+            r.message = "\(c.file): case '\(c.name)': \(error)"
+            return
+        }
+        let start = DispatchTime.now()
+        let outcome = Result { try Warnings.collect { try backend.call(spec.op, Arguments(op: spec.op, args)) } }
+        let firstForward = seconds(since: start)
+
+        if let expected = spec.expect?.error {
+            (r.status, r.message) = judge(outcome.map(\.0), expectedError: expected)
+            return
+        }
+        let value: Value, warnings: [Warning]
+        switch outcome {
+        case .failure(let e): (r.status, r.message) = unexpected(e); return
+        case .success(let (v, w)): (value, warnings) = (v, w)
+        }
+        if let pattern = spec.expect?.warning, !warnings.contains(where: { search(pattern, in: $0.message) }) {
+            r.status = .fail
+            r.message = "expected a warning matching /\(pattern)/, got " + (warnings.isEmpty ? "none" : warnings.map(\.description).joined(separator: "; "))
+            return
+        }
+        let outputs = flatten(value)
+        let lengths = ToleranceRule.reductionLengths(op: spec.op, args: args, outputShape: outputs.first??.shape)
+        if let expected = spec.expect?.outputs {
+            guard let (tolerance, source) = tolerance(c.tolerance, expected.compactMap { $0 }.first?.dtype, terms: lengths.output) else { return }
+            r.tolerance = tolerance
+            r.toleranceSource = source
+            guard expected.count == outputs.count || (!(spec.expect?.isTuple ?? false) && outputs.count >= 1) else {
+                r.status = .fail
+                r.message = "the op returned \(outputs.count) outputs, the fixture expects \(expected.count)"
+                return
+            }
+            for (i, e) in expected.enumerated() {
+                guard let e else { continue }
+                guard let actual = outputs[i] else {
+                    r.status = .fail
+                    r.message = "output \(i) is None, expected a tensor"
+                    return
+                }
+                let a = compare(actual, e, tolerance: tolerance)
+                r.record(a)
+                if let m = a.mismatch, r.status == .pass {
+                    r.status = .fail
+                    r.message = "output" + (expected.count > 1 ? " \(i)" : "") + " " + m
+                }
+            }
+        }
+        var firstBackward: Double?
+        if let b = spec.backward {
+            guard let root = outputs.first ?? nil else {
+                r.status = .error
+                r.message = "backward: the op returned no tensor"
+                return
+            }
+            let start = DispatchTime.now()
+            do { try root.backward(gradient: b.gradOutput?.make()) } catch {
+                (r.status, r.message) = unexpected(error, during: "backward")
+                return
+            }
+            firstBackward = seconds(since: start)
+            var grads: [GradResult] = []
+            for (name, expected) in b.grads {
+                let (tolerance, _) = self.tolerance(c.gradTolerance ?? c.tolerance, expected.dtype, terms: lengths.grads[name] ?? 1)!
+                guard let g = args[name]?.tensor?.grad else {
+                    r.status = .fail
+                    r.message = r.message ?? "input '\(name)' has no gradient after backward"
+                    continue
+                }
+                let a = compare(g, expected, tolerance: tolerance)
+                grads.append(GradResult(name: name, agreement: a, tolerance: tolerance))
+                if let m = a.mismatch, r.status == .pass {
+                    r.status = .fail
+                    r.message = "grad of \(name) \(m)"
+                }
+            }
+            r.grads = grads.isEmpty ? nil : grads
+            if options.gradcheck && backend.name == "reference" {
+                r.gradcheck = Gradcheck.run(spec, backend: backend)
+                if r.gradcheck?.status == "fail" && r.status == .pass {
+                    r.status = .fail
+                    r.message = "gradcheck: " + (r.gradcheck?.message ?? "")
+                }
+            }
+        }
+        r.forwardMs = time(first: firstForward) {
+            let fresh = try materialize(spec.args)
+            let start = DispatchTime.now()
+            _ = try backend.call(spec.op, Arguments(op: spec.op, fresh))
+            return seconds(since: start)
+        }
+        if let b = spec.backward, let first = firstBackward {
+            r.backwardMs = time(first: first) {
+                let fresh = try materialize(spec.args)
+                guard let root = flatten(try backend.call(spec.op, Arguments(op: spec.op, fresh))).first ?? nil else { return 0 }
+                let gradient = b.gradOutput?.make()
+                let start = DispatchTime.now()
+                try root.backward(gradient: gradient)
+                return seconds(since: start)
+            }
+        }
+    }
+
+    /// The case's tolerance, or the rule's for `dtype` and `terms`; nil only without a dtype.
+    func tolerance(_ given: Tolerance?, _ dtype: DType?, terms: Int) -> (Tolerance, String)? {
+        if let given { return (given, "fixture") }
+        guard let dtype else { return nil }
+        return ToleranceRule.tolerance(dtype, terms: terms)
+    }
+
+    /// Median in milliseconds of the first measured run and further repetitions of `body`
+    /// (each returning the seconds it measured) until the time budget or repeat cap is reached.
+    /// The first run, which also warmed caches up, counts only when it alone exceeded the budget.
+    func time(first: Double, _ body: () throws -> Double) -> Double? {
+        guard first < options.timeBudget else { return first * 1000 }
+        var samples: [Double] = []
+        var spent = 0.0
+        while spent < options.timeBudget && samples.count < options.maxRepeats {
+            guard let s = try? body() else { return nil }
+            samples.append(s)
+            spent += s
+        }
+        samples.sort()
+        return samples.isEmpty ? nil : samples[samples.count / 2] * 1000
+    }
+}
+
+func seconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+/// Fresh values for a call's arguments: every tensor built anew from its spec.
+func materialize(_ args: [(String, ValueSpec)], env: [String: Value] = [:]) throws -> [String: Value] {
+    var values: [String: Value] = [:]
+    for (k, v) in args { values[k] = try materialize(v, env: env) }
+    return values
+}
+
+func materialize(_ v: ValueSpec, env: [String: Value]) throws -> Value {
+    switch v {
+    case .literal(let x): return x
+    case .tensor(let t): return .tensor(t.make())
+    case .list(let l): return .list(try l.map { try materialize($0, env: env) })
+    case .ref(let name):
+        guard let x = env[name] else {
+            throw FormatError(path: "", message: "reference to '\(name)' outside a program or before it is defined")
+        }
+        return x
+    }
+}
+
+/// An op's result as a list of tensors (a tuple's entries; `nil` for a non-tensor entry).
+func flatten(_ v: Value) -> [Tensor?] {
+    switch v {
+    case .tensor(let t): return [t]
+    case .list(let l): return l.map(\.tensor)
+    default: return [nil]
+    }
+}
+
+/// Python's `re.search(pattern, text)`.
+func search(_ pattern: String, in text: String) -> Bool {
+    guard let re = try? NSRegularExpression(pattern: pattern) else { return false }
+    return re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+}
+
+/// The verdict on an error that was not expected.
+func unexpected(_ error: Error, during phase: String? = nil) -> (Status, String) {
+    let prefix = phase.map { "\($0): " } ?? ""
+    switch error {
+    case let u as Unsupported: return (.unsupported, prefix + u.reason)
+    case let t as TorchError: return (.error, prefix + "unexpected \(t.type): \(t.message)")
+    default: return (.error, prefix + "unexpected error: \(error)")
+    }
+}
+
+/// The verdict on a call that had to fail with `expected`.
+func judge<T>(_ outcome: Result<T, Error>, expectedError expected: ErrorSpec) -> (Status, String?) {
+    let want = expected.type + (expected.match.map { " matching /\($0)/" } ?? "")
+    switch outcome {
+    case .success: return (.error, "expected \(want), but the call succeeded")
+    case .failure(let u as Unsupported): return (.unsupported, u.reason)
+    case .failure(let t as TorchError):
+        if t.type == expected.type && (expected.match.map { search($0, in: t.message) } ?? true) { return (.pass, nil) }
+        return (.error, "expected \(want), got \(t.type): \(t.message)")
+    case .failure(let e): return (.error, "expected \(want), got \(e)")
+    }
+}

@@ -1,0 +1,91 @@
+import NNCore
+
+extension CaseParser {
+    static let stepKeys: Set = ["let", "tensor", "call", "args", "module", "children", "state", "forward",
+                                "train", "eval", "no_grad", "backward", "gradient", "check", "value", "grad",
+                                "attrs", "parameter_names", "expect", "retain_graph"]
+
+    /// Parses one program step; `defined` tracks the names bound so far, so a reference to a
+    /// name no earlier step binds is reported here, before anything runs.
+    mutating func parseStep(_ json: JSON, path: String, defined: inout Set<String>) throws -> Step {
+        guard json.isObject else { throw FormatError(path: path, message: "a step must be an object") }
+        for key in json.keys where !Self.stepKeys.contains(key) { warnings.append("\(path): unknown step key '\(key)' ignored") }
+        var name: String?
+        if let l = json["let"] {
+            guard case .string(let s) = l else { throw FormatError(path: "\(path).let", message: "must be a string") }
+            name = s
+        }
+        func string(_ key: String) throws -> String {
+            guard case .string(let s)? = json[key] else { throw FormatError(path: "\(path).\(key)", message: "must be a string") }
+            return s
+        }
+        func requireDefined(_ n: String, at key: String) throws {
+            let root = String(n.split(separator: ".", maxSplits: 1).first ?? "")
+            guard defined.contains(n) || defined.contains(root) else {
+                throw FormatError(path: "\(path).\(key)", message: "refers to '\(n)', which no earlier step defines")
+            }
+        }
+        func args() throws -> [(String, ValueSpec)] {
+            let a = try parseArgs(json["args"], path: "\(path).args")
+            for (key, v) in a { for r in v.references { try requireDefined(r, at: "args.\(key)") } }
+            return a
+        }
+        let expect = try json["expect"].map { try parseExpect($0, path: "\(path).expect") }
+        let action: Step.Action
+        if let t = json["tensor"] {
+            guard name != nil else { throw FormatError(path: path, message: "a tensor step needs 'let'") }
+            action = .tensor(try parseTensor(t, path: "\(path).tensor"))
+        } else if json["call"] != nil {
+            action = .call(op: try string("call"), args: try args())
+        } else if json["module"] != nil {
+            guard name != nil else { throw FormatError(path: path, message: "a module step needs 'let'") }
+            action = .module(json)
+        } else if json["forward"] != nil {
+            let m = try string("forward")
+            try requireDefined(m, at: "forward")
+            action = .forward(module: m, args: try args())
+        } else if json["train"] != nil {
+            action = .train(try string("train"))
+        } else if json["eval"] != nil {
+            action = .eval(try string("eval"))
+        } else if let inner = json["no_grad"] {
+            guard case .array(let steps) = inner else { throw FormatError(path: "\(path).no_grad", message: "must be an array of steps") }
+            action = .noGrad(try steps.enumerated().map { try parseStep($1, path: "\(path).no_grad[\($0)]", defined: &defined) })
+        } else if json["backward"] != nil {
+            let n = try string("backward")
+            try requireDefined(n, at: "backward")
+            var retain = false
+            if let r = json["retain_graph"] {
+                guard case .bool(let b) = r else { throw FormatError(path: "\(path).retain_graph", message: "must be true or false") }
+                retain = b
+            }
+            action = .backward(n, gradient: try json["gradient"].map { try parseTensor($0, path: "\(path).gradient") }, retainGraph: retain)
+        } else if json["check"] != nil {
+            let n = try string("check")
+            try requireDefined(n, at: "check")
+            action = try parseCheck(json, name: n, path: path)
+        } else {
+            throw FormatError(path: path, message: "unknown step; expected one of tensor, call, module, forward, train, eval, no_grad, backward, check")
+        }
+        if let name { defined.insert(name) }
+        return Step(name: name, action: action, expect: expect, path: path)
+    }
+
+    private func parseCheck(_ json: JSON, name: String, path: String) throws -> Step.Action {
+        if let v = json["value"] { return .checkValue(name, try parseTensor(v, path: "\(path).value")) }
+        if let g = json["grad"] {
+            return .checkGrad(name, g == .null ? nil : try parseTensor(g, path: "\(path).grad"))
+        }
+        if case .object(let attrs)? = json["attrs"] { return .checkAttrs(name, attrs) }
+        if case .array(let names)? = json["parameter_names"] {
+            return .checkParameterNames(name, try names.map {
+                guard case .string(let s) = $0 else { throw FormatError(path: "\(path).parameter_names", message: "must be strings") }
+                return s
+            })
+        }
+        if case .object(let entries)? = json["state"] {
+            return .checkState(name, try entries.map { ($0, try parseTensor($1, path: "\(path).state.\($0)")) })
+        }
+        throw FormatError(path: path, message: "a check needs one of value, grad, attrs, parameter_names, state")
+    }
+}

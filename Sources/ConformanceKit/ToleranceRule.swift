@@ -1,0 +1,61 @@
+import NNCore
+
+/// The harness's default tolerances, and where each case's tolerance came from.
+///
+/// The base is `torch.testing.assert_close`'s: float32 `rtol 1.3e-6, atol 1e-5`, float64
+/// `rtol 1e-7, atol 1e-7`; integers and bools compare exactly. An op that sums K terms per
+/// output element accumulates rounding error that grows like √K for independent errors
+/// (Higham, *Accuracy and Stability of Numerical Algorithms*, §4.2), and two correct
+/// implementations may sum in different orders, so both bounds are widened by √K, with K read
+/// from the op and its arguments (never from the case name). See docs/tolerance.md.
+public enum ToleranceRule {
+    public static func base(_ dtype: DType) -> Tolerance {
+        switch dtype {
+        case .float32: return Tolerance(rtol: 1.3e-6, atol: 1e-5)
+        case .float64: return Tolerance(rtol: 1e-7, atol: 1e-7)
+        case .int64, .bool: return Tolerance(rtol: 0, atol: 0)
+        }
+    }
+
+    /// The tolerance for a value of `dtype` produced by summing `terms` terms, with its source.
+    public static func tolerance(_ dtype: DType, terms: Int) -> (Tolerance, String) {
+        let b = base(dtype)
+        guard terms > 1, dtype.isFloatingPoint else { return (b, "default \(dtype.rawValue)") }
+        let f = Double(terms).squareRoot()
+        return (Tolerance(rtol: b.rtol * f, atol: b.atol * f), "default \(dtype.rawValue) × √\(terms) (reduction length)")
+    }
+
+    /// K, the number of terms summed per element: for the output, and for the gradient of each
+    /// argument. Ops without a rule sum one term per output element; a gradient whose input is
+    /// broadcast or gathered sums at least `numel(output) / numel(input)` terms.
+    public static func reductionLengths(op: String, args: [String: Value], outputShape: [Int]?) -> (output: Int, grads: [String: Int]) {
+        func shape(_ name: String) -> [Int]? { args[name]?.tensor?.shape }
+        let outNumel = outputShape?.reduce(1, *) ?? 1
+        var forward = 1
+        var grads: [String: Int] = [:]
+        switch op {
+        case "conv1d", "conv2d", "conv3d":
+            if let w = shape("weight"), let out = outputShape, w.count >= 3 {
+                forward = w.dropFirst().reduce(1, *)                      // Cin/groups · kernel volume
+                let perChannel = out.count == w.count ? out[0] * out.dropFirst(2).reduce(1, *) : out.dropFirst().reduce(1, *)
+                grads = ["input": w[0] * w.dropFirst(2).reduce(1, *),    // ≤ Cout · kernel volume
+                         "weight": perChannel, "bias": perChannel]       // N · output spatial size
+            }
+        case "softmax", "log_softmax", "softmin":
+            forward = shape("input")?.max() ?? 1
+        case "sum", "mean", "kl_div":
+            forward = max(1, (shape("input")?.reduce(1, *) ?? 1) / max(outNumel, 1))
+        case "interpolate":
+            if let s = shape("input"), let out = outputShape, s.count == out.count {
+                let ratio = zip(s.dropFirst(2), out.dropFirst(2)).reduce(1) { $0 * max(1, ($1.0 + $1.1 - 1) / max($1.1, 1)) }
+                forward = max(16, ratio)                                  // bicubic's 4×4 taps, or an area window
+            }
+        default: break
+        }
+        for (name, value) in args {
+            guard let t = value.tensor, t.requiresGrad, grads[name] == nil else { continue }
+            grads[name] = max(forward, outNumel / max(t.numel, 1))
+        }
+        return (forward, grads)
+    }
+}
