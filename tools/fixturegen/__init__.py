@@ -1,0 +1,1 @@
+"""Helpers for tools/gen_fixtures.py: the nnconf/1 fixture generator."""
