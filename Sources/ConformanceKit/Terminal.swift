@@ -28,6 +28,12 @@ public enum Terminal {
         for (backend, c) in report.summary.sorted(by: { $0.key < $1.key }) {
             lines.append("\(backend): \(c.total) cases: \(c.pass) pass, \(c.fail) fail, \(c.error) error, \(c.unsupported) unsupported, \(c.invalid) invalid")
         }
+        let checked = report.cases.compactMap { c in c.gradcheck.map { (c.id, $0) } }
+        if !checked.isEmpty {
+            let count = { (s: String) in checked.filter { $0.1.status == s }.count }
+            lines.append("gradcheck (reference backward vs float64 finite differences): \(count("pass")) pass, \(count("fail")) fail, \(count("skipped")) skipped")
+            for (id, g) in checked where g.status == "fail" { lines.append("  gradcheck FAIL \(id): \(g.message ?? "")") }
+        }
         let bad = report.cases.filter { $0.status != .pass && $0.status != .unsupported }
         if !bad.isEmpty {
             lines.append("")

@@ -69,7 +69,7 @@ extension Tensor {
         if isLeaf && requiresGrad {
             throw TorchError.runtime("a leaf Variable that requires grad is being used in an in-place operation.")
         }
-        if let b = base, b.isLeaf && b.requiresGrad && isLeaf {
+        if requiresGrad, let b = base, b.isLeaf && b.requiresGrad {
             throw TorchError.runtime("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         }
     }
@@ -86,6 +86,18 @@ extension Tensor {
         guard GradMode.isEnabled, edges.contains(where: { $0 != nil }) else { return }
         requiresGrad = true
         gradFn = Node(name: name, edges: edges, savesTensors: !saving.isEmpty, pullback: pullback)
+    }
+
+    /// `commitInplace` for an op whose backward needs its own result (`sigmoid_`, `exp_`, ...):
+    /// the new value is saved after the write, at its new version, and handed to `pullback`
+    /// unpacked (so a later in-place write to it is PyTorch's version error).
+    public func commitInplace(_ newData: TensorData, name: String, others: [Tensor?] = [],
+                              pullbackWithOutput pullback: @escaping (_ grad: Tensor, _ output: Tensor) throws -> [Tensor?]) {
+        var saved: SavedTensor?
+        commitInplace(newData, name: name, others: others, saving: [SavedTensor(output: self, of: name)]) { g in
+            try pullback(g, try saved!.unpack())
+        }
+        saved = SavedTensor(output: self, of: name)
     }
 
     /// Bumps the version counter without any autograd (for writes made under `no_grad`).

@@ -22,7 +22,8 @@ public indirect enum Value {
         case .double(let d): return String(d)
         case .string(let s): return "'\(s)'"
         case .tensor(let t): return "Tensor\(shapeString(t.shape))"
-        case .list(let l): return "(" + l.map(\.pythonDescription).joined(separator: ", ") + (l.count == 1 ? ",)" : ")")
+        // A JSON array reads back in Python as a list, so lists are what messages quote.
+        case .list(let l): return "[" + l.map(\.pythonDescription).joined(separator: ", ") + "]"
         }
     }
 
@@ -35,7 +36,7 @@ public indirect enum Value {
         case .double: return "float"
         case .string: return "str"
         case .tensor: return "Tensor"
-        case .list: return "tuple"
+        case .list: return "list"
         }
     }
 }

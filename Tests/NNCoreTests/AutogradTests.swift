@@ -63,6 +63,29 @@ private func addOne_(_ x: Tensor) throws {
         #expect(x.doubles == [2] && x.version == 1 && x.isLeaf)
     }
 
+    @Test func inPlaceOnAViewOfSuchALeafIsAnErrorButOnADetachedCopyIsNot() throws {
+        let x = leaf([1, 2])
+        #expect(throws: TorchError.runtime("a view of a leaf Variable that requires grad is being used in an in-place operation.")) {
+            try addOne_(try x.view([2, 1]))
+        }
+        let d = x.detach()
+        try addOne_(d)                                // shares storage: x sees it, as in PyTorch
+        #expect(x.doubles == [2, 3] && x.version == 1)
+    }
+
+    @Test func inPlaceOpsCanSaveTheirOwnResult() throws {
+        let x = leaf([1, 2])
+        let h = scale(x, by: 1)
+        try h.checkInplace()
+        h.commitInplace(.float64(h.doubles.map { $0 * $0 }), name: "PowBackward0", pullbackWithOutput: { g, y in
+            [Tensor(shape: g.shape, zip(g.doubles, y.doubles).map { 2 * $0 * $1.squareRoot() })]  // d(x²) = 2x = 2√y
+        })
+        try total(h).backward(retainGraph: true)
+        #expect(x.grad?.doubles == [2, 4])
+        try addOne_(h)                                // the saved result is now stale
+        #expect(throws: TorchError.self) { try h.gradFn.map { _ in try total(h).backward() } }
+    }
+
     @Test func modifyingASavedTensorBreaksBackwardWithVersions() throws {
         let x = leaf([1, 2])
         let h = scale(x, by: 1)                      // non-leaf
