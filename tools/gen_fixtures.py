@@ -9,7 +9,9 @@ is reloaded and checked. `--check` regenerates in memory and fails if the files 
 """
 
 import argparse
+import importlib
 import pathlib
+import pkgutil
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -18,10 +20,12 @@ import torch  # noqa: E402
 
 from fixturegen import rng, verify  # noqa: E402
 from fixturegen.cases import dumps  # noqa: E402
-from fixturegen.families import (  # noqa: E402
-    autograd, conv, elementwise, interpolate, loss, softmax)
+import fixturegen.families  # noqa: E402
 
-FAMILIES = (conv, elementwise, softmax, loss, interpolate, autograd)
+# Every module of fixturegen/families with a `build()`, in name order: adding a family is
+# adding a module.
+FAMILIES = tuple(importlib.import_module(f"fixturegen.families.{m.name}")
+                 for m in sorted(pkgutil.iter_modules(fixturegen.families.__path__), key=lambda m: m.name))
 DEFAULT_OUT = pathlib.Path(__file__).resolve().parent.parent / "Fixtures"
 
 
