@@ -24,18 +24,26 @@ import fixturegen.families  # noqa: E402
 
 # Every module of fixturegen/families with a `build()`, in name order: adding a family is
 # adding a module.
-FAMILIES = tuple(importlib.import_module(f"fixturegen.families.{m.name}")
-                 for m in sorted(pkgutil.iter_modules(fixturegen.families.__path__), key=lambda m: m.name))
+FAMILY_NAMES = sorted(m.name for m in pkgutil.iter_modules(fixturegen.families.__path__))
+
+
+def families(only=None):
+    """The family modules to run: all of them, or those named in `only`."""
+    names = [n for n in FAMILY_NAMES if not only or n in only]
+    unknown = set(only or ()) - set(FAMILY_NAMES)
+    if unknown:
+        sys.exit(f"unknown families: {', '.join(sorted(unknown))} (known: {', '.join(FAMILY_NAMES)})")
+    return [importlib.import_module(f"fixturegen.families.{n}") for n in names]
 DEFAULT_OUT = pathlib.Path(__file__).resolve().parent.parent / "Fixtures"
 
 
-def generate():
-    """{relative path: file text} for every fixture file."""
+def generate(only=None):
+    """{relative path: file text} for every fixture file (of the families in `only`)."""
     rng.self_test()
     torch.set_num_threads(1)  # reduction order must not depend on the machine's core count
     torch.use_deterministic_algorithms(True)
     texts = {}
-    for family in FAMILIES:
+    for family in families(only):
         for fixture in family.build():
             texts[fixture.path + ".json"] = dumps(fixture.document()) + "\n"
     return texts
@@ -83,8 +91,10 @@ def main():
                         help="fixture directory (default: the repository's Fixtures/)")
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if the files on disk differ from a fresh run")
+    parser.add_argument("--only", nargs="+", metavar="FAMILY",
+                        help="generate only these family modules of tools/fixturegen/families")
     options = parser.parse_args()
-    texts = generate()
+    texts = generate(options.only)
     if options.check:
         ok = check_unchanged(options.out, texts)
         print("fixtures are up to date" if ok else "fixtures are out of date: regenerate them")
