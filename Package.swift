@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "NNCore", targets: ["NNCore"]),
         .library(name: "NNReference", targets: ["NNReference"]),
+        .library(name: "NNModules", targets: ["NNModules"]),
         .library(name: "ConformanceKit", targets: ["ConformanceKit"]),
         .executable(name: "conformance", targets: ["ConformanceCLI"]),
     ],
@@ -22,13 +23,16 @@ let package = Package(
         .target(name: "NNCore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
         // The plain reference backend: loops a reader can check against the maths.
         .target(name: "NNReference", dependencies: ["NNCore", .product(name: "RealModule", package: "swift-numerics")]),
+        // torch.nn: modules that hold parameters and call the functional ops through a backend.
+        .target(name: "NNModules", dependencies: ["NNCore"]),
         // Fixture loading (json-c), running, comparing, reporting.
-        .target(name: "ConformanceKit", dependencies: ["NNCore", "NNReference", "CJSONC", "COpenBLAS"]),
+        .target(name: "ConformanceKit", dependencies: ["NNCore", "NNReference", "NNModules", "CJSONC", "COpenBLAS"]),
         .executableTarget(name: "ConformanceCLI", dependencies: [
             "ConformanceKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
         .testTarget(name: "NNReferenceTests", dependencies: ["NNReference", "NNCore"]),
+        .testTarget(name: "NNModulesTests", dependencies: ["NNModules", "NNReference", "NNCore"]),
         .testTarget(name: "ConformanceKitTests", dependencies: ["ConformanceKit", "NNReference", "NNCore"]),
     ]
 )

@@ -90,12 +90,21 @@ public struct CallSpec {
     public let backward: BackwardSpec?
 }
 
+/// A `torch.nn` module as a program builds it: `nn.<cls>(**args)`, children for containers,
+/// then `state` loaded as by `load_state_dict`.
+public struct ModuleSpec {
+    public let cls: String
+    public let args: [(String, ValueSpec)]
+    public let children: [(String, ModuleSpec)]
+    public let state: [(String, TensorSpec)]
+}
+
 /// One step of a program case (see `Program.swift` for what each does).
 public struct Step {
     public enum Action {
         case tensor(TensorSpec)
         case call(op: String, args: [(String, ValueSpec)])
-        case module(JSON)
+        case module(ModuleSpec)
         case forward(module: String, args: [(String, ValueSpec)])
         case train(String), eval(String)
         case noGrad([Step])

@@ -1,15 +1,17 @@
 import Foundation
 import NNCore
+import NNModules
 
 /// Runs a program case's steps in order on one backend, with the names they bind.
 ///
 /// A step with `expect.error` must fail that way, and the program goes on; any other failure
-/// ends the case. Module steps (`module`, `forward`, `train`, `eval`, module checks) need the
-/// module layer and are reported `unsupported` until it exists.
+/// ends the case. Modules live beside the values; a dotted name (`net.0.weight`) reaches a
+/// module's parameter or buffer.
 struct ProgramRun {
     let backend: any Backend
     let testCase: FixtureCase
     var env: [String: Value] = [:]
+    var modules: [String: Module] = [:]
     /// The longest reduction (terms per element) of any call so far; widens default tolerances.
     var reductionTerms = 1
 
@@ -107,14 +109,58 @@ struct ProgramRun {
                 }
             }
             return nil
-        case .module, .forward, .train, .eval, .checkParameterNames, .checkState:
-            throw Unsupported("module steps (torch.nn) are not implemented yet")
+        case .module(let spec):
+            modules[step.name!] = try build(spec)
+            return nil
+        case .forward(let name, let args):
+            return try module(name).forward(try materialize(args, env: env), backend: backend)
+        case .train(let name):
+            try module(name).train()
+            return nil
+        case .eval(let name):
+            try module(name).eval()
+            return nil
+        case .checkParameterNames(let name, let expected):
+            let names = try module(name).namedParameters().map(\.0)
+            guard names == expected else { throw CheckFailure(message: "\(name).named_parameters() names are \(names), expected \(expected)") }
+            return nil
+        case .checkState(let name, let entries):
+            let state = Dictionary(try module(name).stateDict(), uniquingKeysWith: { a, _ in a })
+            for (key, spec) in entries {
+                guard let t = state[key] else { throw CheckFailure(message: "\(name).state_dict() has no '\(key)'") }
+                if let m = check(t, spec, record: &r) { throw CheckFailure(message: "\(name).state_dict()['\(key)'] \(m)") }
+            }
+            return nil
         case .noGrad:
             return nil  // handled by run(_:into:)
         }
     }
 
+    /// `nn.<cls>(**args)` with its children, then its `state` loaded strictly.
+    private func build(_ spec: ModuleSpec) throws -> Module {
+        let m = try Modules.make(spec.cls, try materialize(spec.args, env: env), children: try spec.children.map { ($0, try build($1)) })
+        if !spec.state.isEmpty { try m.loadStateDict(spec.state.map { ($0, $1.make()) }) }
+        return m
+    }
+
+    private func module(_ name: String) throws -> Module {
+        let root = String(name.prefix { $0 != "." })
+        guard let m = modules[root] else { throw CheckFailure(message: "'\(name)' is not a module (did the step defining it fail?)") }
+        guard root != name else { return m }
+        guard let sub = m.submodule(named: String(name.dropFirst(root.count + 1))) else {
+            throw CheckFailure(message: "'\(name)': no such submodule")
+        }
+        return sub
+    }
+
     private func tensor(_ name: String) throws -> Tensor {
+        let root = String(name.prefix { $0 != "." })
+        if env[name] == nil, root != name, let m = modules[root] {
+            guard let t = m.tensor(named: String(name.dropFirst(root.count + 1))) else {
+                throw CheckFailure(message: "'\(name)': \(m.typeName) has no such parameter or buffer")
+            }
+            return t
+        }
         guard let v = env[name] else { throw CheckFailure(message: "'\(name)' is not defined (did the step defining it fail?)") }
         guard let t = v.tensor else { throw CheckFailure(message: "'\(name)' is \(v.pythonTypeName), not a tensor") }
         return t

@@ -39,7 +39,7 @@ extension CaseParser {
             action = .call(op: try string("call"), args: try args())
         } else if json["module"] != nil {
             guard name != nil else { throw FormatError(path: path, message: "a module step needs 'let'") }
-            action = .module(json)
+            action = .module(try parseModule(json, path: path, defined: defined))
         } else if json["forward"] != nil {
             let m = try string("forward")
             try requireDefined(m, at: "forward")
@@ -69,6 +69,33 @@ extension CaseParser {
         }
         if let name { defined.insert(name) }
         return Step(name: name, action: action, expect: expect, path: path)
+    }
+
+    /// `{"module": CLASS, "args": {...}, "children": [[NAME, MODULE], ...], "state": {...}}`.
+    private func parseModule(_ json: JSON, path: String, defined: Set<String>) throws -> ModuleSpec {
+        guard case .string(let cls)? = json["module"] else { throw FormatError(path: "\(path).module", message: "must be a class name") }
+        let args = try parseArgs(json["args"], path: "\(path).args")
+        for (key, v) in args {
+            for r in v.references where !defined.contains(r) {
+                throw FormatError(path: "\(path).args.\(key)", message: "refers to '\(r)', which no earlier step defines")
+            }
+        }
+        var children: [(String, ModuleSpec)] = []
+        if let c = json["children"] {
+            guard case .array(let items) = c else { throw FormatError(path: "\(path).children", message: "must be an array of [name, module] pairs") }
+            for (i, item) in items.enumerated() {
+                guard case .array(let pair) = item, pair.count == 2, case .string(let n) = pair[0] else {
+                    throw FormatError(path: "\(path).children[\(i)]", message: "must be a [name, module] pair")
+                }
+                children.append((n, try parseModule(pair[1], path: "\(path).children[\(i)][1]", defined: defined)))
+            }
+        }
+        var state: [(String, TensorSpec)] = []
+        if let st = json["state"] {
+            guard case .object(let entries) = st else { throw FormatError(path: "\(path).state", message: "must be an object of tensors") }
+            state = try entries.map { ($0, try parseTensor($1, path: "\(path).state.\($0)")) }
+        }
+        return ModuleSpec(cls: cls, args: args, children: children, state: state)
     }
 
     private func parseCheck(_ json: JSON, name: String, path: String) throws -> Step.Action {

@@ -102,6 +102,26 @@ extension Tensor {
 
     /// Bumps the version counter without any autograd (for writes made under `no_grad`).
     public func markModified() { storage.version += 1 }
+
+    /// Writes `newData` as `with torch.no_grad(): t.copy_(src)` does: no history, version bumped
+    /// (how `load_state_dict` fills parameters and batch norm updates running statistics).
+    public func overwrite(with newData: TensorData) {
+        precondition(newData.count == numel && newData.dtype == dtype)
+        storage.data = newData
+        storage.version += 1
+    }
+
+    /// `requires_grad_(flag)`: only a leaf's flag can change.
+    public func requiresGrad_(_ flag: Bool = true) throws {
+        guard isLeaf else {
+            if flag { return }  // a non-leaf in a graph already requires grad
+            throw TorchError.runtime("you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+        }
+        if flag && !dtype.isFloatingPoint {
+            throw TorchError.runtime("only Tensors of floating point dtype can require gradients")
+        }
+        requiresGrad = flag
+    }
 }
 
 /// A tensor an op keeps for its backward. Unpacking checks PyTorch's version counter, so a

@@ -77,7 +77,7 @@ let toyBackend = OpTable(name: "toy", ops: [
             {"name": "q", "program": [
               {"let": "x", "tensor": \#(input)},
               {"check": "x", "grad": {"shape": [2], "dtype": "float32", "data": [2, 1]}}]},
-            {"name": "m", "program": [{"let": "net", "module": "Linear", "args": {}}]}
+            {"name": "m", "program": [{"let": "net", "module": "Transformer", "args": {}}]}
             """#)
         #expect(r.map(\.status) == [.pass, .fail, .unsupported])
         #expect(r[1].message == "program[1]: x.grad is None, expected a tensor")

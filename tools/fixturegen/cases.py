@@ -1,5 +1,6 @@
 """Building nnconf/1 cases by running real PyTorch: single calls and programs."""
 
+import collections
 import contextlib
 import json
 import re
@@ -201,6 +202,11 @@ class FixtureFile:
         return {"format": FORMAT, "generator": GENERATOR, "cases": self.cases}
 
 
+def mod(cls, *children, **args):
+    """A module description for `Program.module`: class name, (name, mod) children, kwargs."""
+    return (cls, args, list(children))
+
+
 class Ref:
     """`{"ref": name}`: a named value of a program."""
 
@@ -274,11 +280,90 @@ class Program:
             step["expect"] = expect
         return self._emit(step)
 
+    # Modules (torch.nn). A module description is `mod(cls, *children, **args)`; a module step
+    # builds it in torch, fills its state_dict from SplitMix64 (so the fixture, not torch's RNG,
+    # decides the weights) and records that state.
+
+    def module(self, let, desc, *, error=False, state=True):
+        ident = self._ident()
+        step = {"let": let, **self._module_json(desc)}
+        built, exc, caught = capture(self._build, desc)
+        if exc is None and state:
+            values = {}
+            for key, tensor in built.state_dict().items():
+                if tensor.dtype.is_floating_point:
+                    low, high = (0.5, 1.5) if key.endswith("running_var") else (-0.5, 0.5)
+                    spec = Uniform(tuple(tensor.shape), low, high, TORCH_TO_NAME[tensor.dtype])
+                    values[key] = self.fixture._input(self.name, f"{let}.{key}", spec, False)
+                else:
+                    values[key] = (value_json(tensor), tensor.clone())
+            built.load_state_dict({k: t for k, (_, t) in values.items()})
+            step["state"] = {k: doc for k, (doc, _) in values.items()}
+        expect = _expect_json(ident, None, exc, caught, error, False)
+        if expect:
+            step["expect"] = expect
+        if exc is None:
+            self.env[let] = built
+        return self._emit(step)
+
+    def _module_json(self, desc):
+        cls, args, children = desc
+        doc = {"module": cls, "args": {k: self._arg(k, v)[0] for k, v in args.items()}}
+        if children:
+            doc["children"] = [[n, self._module_json(c)] for n, c in children]
+        return doc
+
+    def _build(self, desc):
+        cls, args, children = desc
+        torch_args = {k: self._arg(k, v)[1] for k, v in args.items()}
+        built = [(n, self._build(c)) for n, c in children]
+        if cls in ("Sequential", "ModuleDict"):
+            return getattr(torch.nn, cls)(collections.OrderedDict(built))
+        if cls == "ModuleList":
+            return torch.nn.ModuleList([m for _, m in built])
+        return getattr(torch.nn, cls)(**torch_args)
+
+    def forward(self, module, let=None, *, error=False, warns=False, **args):
+        ident = self._ident()
+        step = {"let": let} if let else {}
+        step["forward"] = module
+        step["args"] = {}
+        torch_args = {}
+        for key, value in args.items():
+            step["args"][key], torch_args[key] = self._arg(key, value)
+        result, exc, caught = capture(self._lookup(module), **torch_args)
+        expect = _expect_json(ident, result, exc, caught, error, warns)
+        if expect:
+            step["expect"] = expect
+        if let and exc is None:
+            self.env[let] = result
+        return self._emit(step)
+
+    def train(self, module, mode=True):
+        self._lookup(module).train(mode)
+        return self._emit({"train" if mode else "eval": module})
+
+    def check_parameter_names(self, module):
+        names = [n for n, _ in self._lookup(module).named_parameters()]
+        return self._emit({"check": module, "parameter_names": names})
+
+    def check_state(self, module, keys):
+        state = self._lookup(module).state_dict()
+        return self._emit({"check": module, "state": {k: value_json(state[k]) for k in keys}})
+
+    def _lookup(self, name):
+        """A value, module, or a module's parameter/buffer by dotted name (`net.0.weight`)."""
+        if name in self.env:
+            return self.env[name]
+        root, _, rest = name.partition(".")
+        return self.env[root].get_parameter(rest) if rest in dict(self.env[root].named_parameters()) \
+            else self.env[root].get_buffer(rest)
+
     def check_value(self, name):
-        return self._emit({"check": name, "value": value_json(self.env[name])})
+        return self._emit({"check": name, "value": value_json(self._lookup(name))})
 
     def check_grad(self, name):
-        tensor = self.env[name]
+        tensor = self._lookup(name)
         if not tensor.is_leaf:
             raise GenerationError(f"{self._ident()}: check grad of non-leaf {name}")
         grad = tensor.grad

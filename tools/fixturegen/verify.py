@@ -88,7 +88,7 @@ def _check_program(steps, where, names):
             if ref not in names:
                 problems.append(f"{at}: ref {ref!r} before it is defined")
         for key in ("backward", "check"):
-            if key in step and step[key] not in names:
+            if key in step and step[key].split(".")[0] not in names:  # dotted: a module's tensor
                 problems.append(f"{at}: {key} of undefined {step[key]!r}")
         if "no_grad" in step:
             problems += _check_program(step["no_grad"], f"{at}.no_grad", names)

@@ -1,5 +1,5 @@
 import Testing
-@testable import ConformanceKit
+@testable import NNCore
 
 @Suite struct SplitMix64Tests {
     @Test func publishedFirstValuesForSeedZero() {

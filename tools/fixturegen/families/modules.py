@@ -1,0 +1,127 @@
+"""torch.nn modules as programs: `Fixtures/modules/*.json`.
+
+Each program builds modules in torch (weights filled from SplitMix64 and written as `state`),
+runs them, and records what torch observed: outputs, gradients of parameters by dotted name,
+parameter names, state_dict entries, and errors.
+"""
+
+from ..cases import FixtureFile, mod, ref
+from ..tensors import Uniform
+
+IMAGE = Uniform((2, 3, 6, 6))
+
+
+def module_equals_functional(f):
+    """A module and the functional op given the same weights compute the same thing."""
+    with f.program("conv2d_module_equals_functional", ["modules", "Conv2d", "conv2d", "functional"]) as p:
+        p.tensor("x", IMAGE, requires_grad=True)
+        p.module("conv", mod("Conv2d", in_channels=3, out_channels=4, kernel_size=3, padding=1, stride=2))
+        p.forward("conv", "y", input=ref("x"))
+        p.check_value("y")
+        p.check_attrs("y")
+        p.call("sum", "s", input=ref("y"))
+        p.backward("s")
+        for name in ("x", "conv.weight", "conv.bias"):
+            p.check_grad(name)
+    with f.program("linear_module_forward_backward", ["modules", "Linear", "linear"]) as p:
+        p.tensor("x", Uniform((4, 5)), requires_grad=True)
+        p.module("fc", mod("Linear", in_features=5, out_features=3))
+        p.forward("fc", "y", input=ref("x"))
+        p.check_value("y")
+        p.call("mean", "s", input=ref("y"))
+        p.backward("s")
+        for name in ("x", "fc.weight", "fc.bias"):
+            p.check_grad(name)
+    with f.program("linear_without_bias", ["modules", "Linear", "bias"]) as p:
+        p.tensor("x", Uniform((4, 5)))
+        p.module("fc", mod("Linear", in_features=5, out_features=2, bias=False))
+        p.check_parameter_names("fc")
+        p.forward("fc", "y", input=ref("x"))
+        p.check_value("y")
+    for d, shape in ((1, (2, 3, 9)), (3, (1, 3, 4, 5, 4))):
+        with f.program(f"conv{d}d_module_groups_dilation", ["modules", f"Conv{d}d"]) as p:
+            p.tensor("x", Uniform(shape), requires_grad=True)
+            p.module("conv", mod(f"Conv{d}d", in_channels=3, out_channels=6, kernel_size=2, groups=3, dilation=2, bias=False))
+            p.forward("conv", "y", input=ref("x"))
+            p.check_value("y")
+            p.call("sum", "s", input=ref("y"))
+            p.backward("s")
+            p.check_grad("conv.weight")
+
+
+def containers(f):
+    """Parameter names follow positions, given names, and nesting; ModuleList registers."""
+    layers = (("0", mod("Conv2d", in_channels=3, out_channels=4, kernel_size=3)), ("1", mod("ReLU")),
+              ("2", mod("Conv2d", in_channels=4, out_channels=2, kernel_size=1)))
+    with f.program("sequential_positional_names", ["modules", "Sequential", "parameter_names"]) as p:
+        p.tensor("x", IMAGE, requires_grad=True)
+        p.module("net", mod("Sequential", *layers))
+        p.check_parameter_names("net")
+        p.forward("net", "y", input=ref("x"))
+        p.check_value("y")
+        p.call("sum", "s", input=ref("y"))
+        p.backward("s")
+        p.check_grad("net.0.weight")
+        p.check_grad("net.2.bias")
+    with f.program("sequential_named_and_nested", ["modules", "Sequential", "parameter_names", "nested"]) as p:
+        p.tensor("x", Uniform((3, 5)))
+        p.module("net", mod("Sequential",
+                            ("features", mod("Sequential", ("fc", mod("Linear", in_features=5, out_features=4)),
+                                             ("act", mod("Tanh")))),
+                            ("head", mod("Linear", in_features=4, out_features=2))))
+        p.check_parameter_names("net")
+        p.forward("net", "y", input=ref("x"))
+        p.check_value("y")
+        p.check_value("net.features.fc.weight")
+    with f.program("module_list_registers_parameters", ["modules", "ModuleList", "parameter_names"]) as p:
+        p.module("layers", mod("ModuleList", ("0", mod("Linear", in_features=2, out_features=2)),
+                               ("1", mod("Linear", in_features=2, out_features=3, bias=False))))
+        p.check_parameter_names("layers")
+    with f.program("module_dict_registers_parameters", ["modules", "ModuleDict", "parameter_names"]) as p:
+        p.module("heads", mod("ModuleDict", ("cls", mod("Linear", in_features=2, out_features=3)),
+                              ("box", mod("Linear", in_features=2, out_features=4))))
+        p.check_parameter_names("heads")
+
+
+def inplace_relu(f):
+    """ReLU(inplace=True) mutates its input: refused on a leaf that requires grad, fine on a
+    non-leaf (the gradient flows), and allowed on a leaf under no_grad."""
+    with f.program("relu_inplace_module_on_leaf_is_an_error", ["modules", "ReLU", "inplace", "error"]) as p:
+        p.tensor("x", Uniform((2, 3), -1, 1), requires_grad=True)
+        p.module("act", mod("ReLU", inplace=True))
+        p.forward("act", input=ref("x"), error=True)
+    with f.program("relu_inplace_module_on_non_leaf", ["modules", "ReLU", "inplace"]) as p:
+        p.tensor("x", Uniform((2, 3), -1, 1), requires_grad=True)
+        p.module("act", mod("ReLU", inplace=True))
+        p.call("mul", "h", input=ref("x"), other=3.0)
+        p.forward("act", "y", input=ref("h"))
+        p.check_value("h")
+        p.check_attrs("h")
+        p.call("sum", "s", input=ref("y"))
+        p.backward("s")
+        p.check_grad("x")
+    with f.program("relu_inplace_module_on_leaf_under_no_grad", ["modules", "ReLU", "inplace", "no_grad"]) as p:
+        p.tensor("x", Uniform((2, 3), -1, 1), requires_grad=True)
+        p.module("act", mod("ReLU", inplace=True))
+        with p.no_grad():
+            p.forward("act", input=ref("x"))
+        p.check_value("x")
+        p.check_attrs("x")
+
+
+def state_dict_errors(f):
+    """Strict loading reports missing and unexpected keys and size mismatches (via the
+    module steps' `state`); construction errors come from the module's __init__."""
+    with f.program("conv2d_in_channels_not_divisible_by_groups", ["modules", "Conv2d", "error"]) as p:
+        p.module("conv", mod("Conv2d", in_channels=3, out_channels=4, kernel_size=3, groups=2), error=True)
+    with f.program("conv2d_same_padding_with_stride", ["modules", "Conv2d", "error"]) as p:
+        p.module("conv", mod("Conv2d", in_channels=2, out_channels=2, kernel_size=3, padding="same", stride=2), error=True)
+
+
+def build():
+    f = FixtureFile("modules/modules")
+    module_equals_functional(f)
+    containers(f)
+    inplace_relu(f)
+    state_dict_errors(f)
+    return [f]
