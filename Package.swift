@@ -28,7 +28,8 @@ let package = Package(
         // Fixture loading (json-c), running, comparing, reporting.
         .target(name: "ConformanceKit", dependencies: ["NNCore", "NNReference", "NNModules", "CJSONC", "COpenBLAS"]),
         .executableTarget(name: "ConformanceCLI", dependencies: [
-            "ConformanceKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ConformanceKit", "NNCore", "NNReference", "NNModules",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
         .testTarget(name: "NNReferenceTests", dependencies: ["NNReference", "NNCore"]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConformanceKit
 import Foundation
 import NNCore
+import NNModules
 import NNReference
 
 @main
@@ -95,28 +96,35 @@ struct Run: ParsableCommand {
 }
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the ops, which backends implement them, and how many fixture cases cover each.")
+    static let configuration = CommandConfiguration(
+        abstract: "List the ops and modules, which backends implement the ops, and how many fixture cases cover each.")
 
     @Argument(help: "Fixture files or directories to count cases in.")
     var paths: [String] = ["Fixtures"]
 
     func run() throws {
-        let files = (try? FixtureLoader.load(paths: paths)) ?? []
-        var coverage: [String: Int] = [:]
-        for c in files.flatMap(\.cases) {
+        let cases = ((try? FixtureLoader.load(paths: paths)) ?? []).flatMap(\.cases)
+        var ops: [String: Int] = [:], modules: [String: Int] = [:]
+        for c in cases {
             switch c.body {
-            case .call(let spec): coverage[spec.op, default: 0] += 1
-            case .program(let steps): for op in Set(steps.compactMap(\.op)) { coverage[op, default: 0] += 1 }
+            case .call(let spec): ops[spec.op, default: 0] += 1
+            case .program(let steps):
+                for op in Set(steps.flatMap(\.ops)) { ops[op, default: 0] += 1 }
+                for m in Set(steps.flatMap(\.moduleClasses)) { modules[m, default: 0] += 1 }
             case .invalid: break
             }
         }
         let backends: [any Backend] = [Reference.backend]
-        print("op".padding(toLength: 24, withPad: " ", startingAt: 0) + backends.map { $0.name.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined() + "fixture cases")
+        let column = { (s: String) in s.padding(toLength: 26, withPad: " ", startingAt: 0) }
+        print(column("op") + backends.map { column($0.name) }.joined() + "fixture cases")
         for op in Signatures.all.keys.sorted() {
-            let marks = backends.map { ($0.implementation(of: op) == nil ? "-" : "yes").padding(toLength: 11, withPad: " ", startingAt: 0) }
-            print(op.padding(toLength: 24, withPad: " ", startingAt: 0) + marks.joined() + "\(coverage[op] ?? 0)")
+            print(column(op) + backends.map { column($0.implementation(of: op) == nil ? "-" : "yes") }.joined() + "\(ops[op] ?? 0)")
         }
-        let unknown = coverage.keys.filter { Signatures.all[$0] == nil }.sorted()
-        if !unknown.isEmpty { print("\nops in fixtures that nnconf does not know: " + unknown.joined(separator: ", ")) }
+        print("\n" + column("module (torch.nn)") + "fixture cases")
+        for m in Modules.classNames { print(column(m) + "\(modules[m] ?? 0)") }
+        let unknownOps = ops.keys.filter { Signatures.all[$0] == nil }.sorted()
+        let unknownModules = modules.keys.filter { !Modules.classNames.contains($0) }.sorted()
+        if !unknownOps.isEmpty { print("\nops in fixtures that nnconf does not know: " + unknownOps.joined(separator: ", ")) }
+        if !unknownModules.isEmpty { print("modules in fixtures that nnconf does not know: " + unknownModules.joined(separator: ", ")) }
     }
 }

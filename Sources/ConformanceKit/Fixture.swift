@@ -121,11 +121,24 @@ public struct Step {
     /// Where the step sits in the file, e.g. `program[3]`, for messages.
     public let path: String
 
-    public var op: String? {
+    public var op: String? { ops.first }
+
+    /// The ops this step calls (its own, or those of the steps it nests).
+    public var ops: [String] {
         switch action {
-        case .call(let op, _): return op
-        case .noGrad(let steps): return steps.lazy.compactMap(\.op).first
-        default: return nil
+        case .call(let op, _): return [op]
+        case .noGrad(let steps): return steps.flatMap(\.ops)
+        default: return []
+        }
+    }
+
+    /// The `torch.nn` classes this step builds, children included.
+    public var moduleClasses: [String] {
+        func classes(_ m: ModuleSpec) -> [String] { [m.cls] + m.children.flatMap { classes($0.1) } }
+        switch action {
+        case .module(let m): return classes(m)
+        case .noGrad(let steps): return steps.flatMap(\.moduleClasses)
+        default: return []
         }
     }
 }
