@@ -155,9 +155,9 @@ public struct SavedTensor {
 
     public func unpack() throws -> Tensor {
         if storage.version != savedVersion {
-            // PyTorch prints the node without its "Backward0" suffix: "output 0 of Sigmoid".
+            // PyTorch prints the forward's name: "Sigmoid" for SigmoidBackward0, "Elu1" for EluBackward1.
             let producer = (outputOf ?? source?.gradFn?.name).map {
-                $0.replacingOccurrences(of: #"Backward\d*$"#, with: "", options: .regularExpression)
+                $0.replacingOccurrences(of: #"Backward0$|Backward(?=\d+$)"#, with: "", options: .regularExpression)
             }
             let what = "[\(storage.data.dtype.legacyTypeName) \(shapeString(shape))]"
                 + (producer.map { ", which is output 0 of \($0)," } ?? "")

@@ -5,6 +5,6 @@ public enum Reference {
     public static let backend = OpTable(
         name: "reference",
         details: "plain Swift loops, generic over Float and Double",
-        ops: [convolutionOps, linearOps, elementwiseOps, reductionOps, softmaxOps, lossOps, interpolateOps]
+        ops: [convolutionOps, linearOps, elementwiseOps, reductionOps, softmaxOps, lossOps, interpolateOps, activationOps]
             .reduce(into: [:]) { table, family in table.merge(family) { a, _ in a } })
 }

@@ -98,6 +98,17 @@ private func addOne_(_ x: Tensor) throws {
         #expect(throws: TorchError.runtime(message)) { try y.backward() }
     }
 
+    @Test func theVersionErrorNamesTheForwardAsPyTorchPrintsIt() throws {
+        let x = leaf([1])
+        let h = scale(x, by: 1)
+        let saved = SavedTensor(output: h, of: "EluBackward1")
+        try addOne_(h)
+        #expect(throws: TorchError.self) { try saved.unpack() }
+        do { _ = try saved.unpack() } catch let e as TorchError {
+            #expect(e.message.contains("which is output 0 of Elu1, is at version 1"))
+        }
+    }
+
     @Test func inPlaceOnANonLeafNobodySavedRebasesHistory() throws {
         let x = leaf([1, 2])
         let h = scale(x, by: 3)
