@@ -49,11 +49,13 @@ def generate(only=None):
     return texts
 
 
-def write(out, texts):
+def write(out, texts, prune):
     for rel, text in texts.items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    if not prune:  # a partial run (--only) cannot tell a stale file from another family's
+        return
     # Remove files of our directories that this run no longer generates.
     for top in sorted({rel.split("/")[0] for rel in texts}):
         for path in sorted((out / top).rglob("*.json")):
@@ -99,7 +101,7 @@ def main():
         ok = check_unchanged(options.out, texts)
         print("fixtures are up to date" if ok else "fixtures are out of date: regenerate them")
         return 0 if ok else 1
-    write(options.out, texts)
+    write(options.out, texts, prune=not options.only)
     return 0 if report(options.out, texts) else 1
 
 

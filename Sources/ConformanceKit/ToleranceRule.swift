@@ -41,10 +41,29 @@ public enum ToleranceRule {
                 grads = ["input": w[0] * w.dropFirst(2).reduce(1, *),    // ≤ Cout · kernel volume
                          "weight": perChannel, "bias": perChannel]       // N · output spatial size
             }
+        case "batch_norm", "instance_norm", "group_norm", "layer_norm", "normalize":
+            // Mean and variance are sums over the elements normalized together.
+            if let s = shape("input"), s.count >= 2 {
+                let numel = s.reduce(1, *)
+                switch op {
+                case "batch_norm": forward = numel / max(s[1], 1)
+                case "instance_norm": forward = numel / max(s[0] * s[1], 1)
+                case "group_norm":
+                    if case .int(let g)? = args["num_groups"] { forward = numel / max(s[0] * g, 1) }
+                case "layer_norm":
+                    if case .list(let dims)? = args["normalized_shape"] { forward = s.suffix(dims.count).reduce(1, *) }
+                    else if case .int(let d)? = args["normalized_shape"] { forward = d }
+                default: forward = s[1]
+                }
+            }
         case "softmax", "log_softmax", "softmin":
             forward = shape("input")?.max() ?? 1
-        case "sum", "mean", "kl_div":
+        case "sum", "mean":
             forward = max(1, (shape("input")?.reduce(1, *) ?? 1) / max(outNumel, 1))
+        case _ where Signatures.losses.contains(where: { $0.name == op }):
+            // A reduced loss sums every element's term; class losses also sum over classes.
+            let n = ["input", "input1", "anchor"].lazy.compactMap(shape).first?.reduce(1, *) ?? 1
+            forward = max(1, n / max(outNumel, 1))
         case "interpolate":
             if let s = shape("input"), let out = outputShape, s.count == out.count {
                 let ratio = zip(s.dropFirst(2), out.dropFirst(2)).reduce(1) { $0 * max(1, ($1.0 + $1.1 - 1) / max($1.1, 1)) }

@@ -104,11 +104,13 @@ extension Tensor {
     public func markModified() { storage.version += 1 }
 
     /// Writes `newData` as `with torch.no_grad(): t.copy_(src)` does: no history, version bumped
-    /// (how `load_state_dict` fills parameters and batch norm updates running statistics).
-    public func overwrite(with newData: TensorData) {
+    /// (how `load_state_dict` fills parameters). `bumpingVersion: false` is a write through a raw
+    /// pointer, as ATen's batch-norm kernel updates `running_mean`/`running_var` (their
+    /// `_version` stays 0 after `F.batch_norm`).
+    public func overwrite(with newData: TensorData, bumpingVersion: Bool = true) {
         precondition(newData.count == numel && newData.dtype == dtype)
         storage.data = newData
-        storage.version += 1
+        if bumpingVersion { storage.version += 1 }
     }
 
     /// `requires_grad_(flag)`: only a leaf's flag can change.

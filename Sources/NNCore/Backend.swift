@@ -63,7 +63,7 @@ public struct OpTable: Backend, Sendable {
 /// `Signatures/<Family>.swift`.
 public enum Signatures {
     public static let all: [String: OpSignature] = {
-        let families = [convolution, linear, elementwise, reduction, softmax, losses, interpolate, activation]
+        let families = [convolution, linear, elementwise, reduction, softmax, losses, interpolate, activation, pooling, normalization]
         return Dictionary(families.joined().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     }()
 }

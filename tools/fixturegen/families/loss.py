@@ -1,4 +1,5 @@
-"""kl_div: `Fixtures/loss/kl_div.json`.
+"""kl_div: `Fixtures/loss/kl_div.json`, and `LossCases`, which the other loss modules
+(`loss_classification`, `loss_regression`, `loss_margin`) build their files with.
 
 `input` is log-probabilities; `target` is probabilities (or log-probabilities with
 `log_target=True`). Both require grad, so every case checks d/d input and d/d target.
@@ -11,6 +12,44 @@ from ..cases import FixtureFile
 from ..tensors import Given, Uniform
 
 REDUCTIONS = ("none", "mean", "sum", "batchmean")
+# The reductions of every other loss.
+LOSS_REDUCTIONS = ("none", "mean", "sum")
+
+
+class LossCases:
+    """The cases of one loss op, written to `Fixtures/loss/<op>.json`. Floating inputs require
+    grad unless their spec says otherwise; `warns` / errors are declared and checked by torch."""
+
+    def __init__(self, op):
+        self.op = op
+        self.file = FixtureFile(f"loss/{op}")
+
+    def case(self, name, tags=(), warns=False, **args):
+        tags = ["loss", self.op, *tags] + (["warning"] if warns else [])
+        self.file.add(name, self.op, args, tags, warns=warns)
+
+    def error(self, name, tags=(), warns=False, **args):
+        self.file.add(name, self.op, args, ["loss", self.op, "error", *tags], error=True, warns=warns)
+
+    def reductions(self, prefix, tags=(), warns=False, **args):
+        """One case per reduction, named `<prefix>_<reduction>`."""
+        for r in LOSS_REDUCTIONS:
+            self.case(f"{prefix}_{r}", [r, *tags], warns, reduction=r, **args)
+
+    def legacy(self, make_args, get_enum=True):
+        """`size_average=False` (sum), `reduce=False` (none), both given (the legacy pair wins
+        over `reduction`), and where the op uses `_Reduction.get_enum`, `'elementwise_mean'`;
+        each warns. `make_args()` gives fresh tensor arguments."""
+        self.case("legacy_size_average_false", ["legacy_args", "sum"], True, size_average=False, **make_args())
+        self.case("legacy_reduce_false", ["legacy_args", "none"], True, reduce=False, **make_args())
+        self.case("legacy_overrides_reduction", ["legacy_args", "mean"], True, size_average=True, reduce=True,
+                  reduction="sum", **make_args())
+        if get_enum:
+            self.case("legacy_reduction_elementwise_mean", ["legacy_args", "mean"], True,
+                      reduction="elementwise_mean", **make_args())
+
+    def invalid_reduction(self, make_args, name="error_invalid_reduction"):
+        self.error(name, ["reduction"], reduction="avg", **make_args())
 
 
 def log_probs(shape, dtype="float32"):

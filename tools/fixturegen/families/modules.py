@@ -6,7 +6,7 @@ parameter names, state_dict entries, and errors.
 """
 
 from ..cases import FixtureFile, mod, ref
-from ..tensors import Uniform
+from ..tensors import RandInt, Uniform
 
 IMAGE = Uniform((2, 3, 6, 6))
 
@@ -118,10 +118,77 @@ def state_dict_errors(f):
         p.module("conv", mod("Conv2d", in_channels=2, out_channels=2, kernel_size=3, padding="same", stride=2), error=True)
 
 
+def batch_norm_train_then_eval(f):
+    """A training step updates running_mean/var (momentum 0.1, and cumulative with momentum=None)
+    and num_batches_tracked; eval() then normalizes with the running statistics."""
+    for label, extra in (("momentum_default", {}), ("momentum_none", {"momentum": None})):
+        with f.program(f"batchnorm2d_train_step_then_eval_{label}", ["modules", "BatchNorm2d", "train", "eval"]) as p:
+            p.tensor("x", Uniform((4, 3, 5, 5), -2, 3), requires_grad=True)
+            p.module("bn", mod("BatchNorm2d", num_features=3, **extra))
+            p.forward("bn", "y", input=ref("x"))
+            p.check_value("y")
+            p.check_state("bn", ["running_mean", "running_var", "num_batches_tracked"])
+            p.call("sum", "s", input=ref("y"))
+            p.backward("s")
+            p.check_grad("bn.weight")
+            p.check_grad("x")
+            p.forward("bn", input=ref("x"))
+            p.check_state("bn", ["running_mean", "running_var", "num_batches_tracked"])
+            p.train("bn", False)
+            p.forward("bn", "z", input=ref("x"))
+            p.check_value("z")
+            p.check_state("bn", ["running_mean", "num_batches_tracked"])
+    with f.program("sequential_eval_reaches_nested_batchnorm", ["modules", "Sequential", "BatchNorm1d", "eval"]) as p:
+        p.tensor("x", Uniform((6, 4)))
+        p.module("net", mod("Sequential", ("0", mod("Linear", in_features=4, out_features=3)),
+                            ("1", mod("Sequential", ("bn", mod("BatchNorm1d", num_features=3))))))
+        p.train("net", False)
+        p.forward("net", "y", input=ref("x"))
+        p.check_value("y")
+        p.check_state("net", ["1.bn.running_mean", "1.bn.num_batches_tracked"])
+    with f.program("batchnorm2d_wrong_rank", ["modules", "BatchNorm2d", "error"]) as p:
+        p.tensor("x", Uniform((4, 3, 5)))
+        p.module("bn", mod("BatchNorm2d", num_features=3))
+        p.forward("bn", input=ref("x"), error=True)
+
+
+def losses_and_pools(f):
+    """Loss modules register their weights as buffers; pooling modules call F's pools."""
+    with f.program("cross_entropy_loss_module_with_weight", ["modules", "CrossEntropyLoss", "buffers"]) as p:
+        p.tensor("logits", Uniform((5, 4)), requires_grad=True)
+        p.tensor("target", RandInt((5,), 0, 4))
+        p.tensor("w", Uniform((4,), 0.5, 1.5))
+        p.module("loss", mod("CrossEntropyLoss", weight=ref("w"), label_smoothing=0.1))
+        p.forward("loss", "l", input=ref("logits"), target=ref("target"))
+        p.check_value("l")
+        p.backward("l")
+        p.check_grad("logits")
+    with f.program("nll_loss_2d_module", ["modules", "NLLLoss", "NLLLoss2d", "spatial"]) as p:
+        p.tensor("x", Uniform((2, 3, 4, 4), -3, 0), requires_grad=True)
+        p.tensor("target", RandInt((2, 4, 4), 0, 3))
+        p.module("loss", mod("NLLLoss", ignore_index=1))
+        p.forward("loss", "l", input=ref("x"), target=ref("target"))
+        p.check_value("l")
+        p.backward("l")
+        p.check_grad("x")
+    with f.program("pooling_modules", ["modules", "MaxPool2d", "AdaptiveAvgPool2d", "AvgPool2d"]) as p:
+        p.tensor("x", Uniform((2, 3, 7, 7)), requires_grad=True)
+        p.module("net", mod("Sequential", ("0", mod("MaxPool2d", kernel_size=3, stride=2, padding=1)),
+                            ("1", mod("AvgPool2d", kernel_size=2, ceil_mode=True)),
+                            ("2", mod("AdaptiveAvgPool2d", output_size=[1, 1]))))
+        p.forward("net", "y", input=ref("x"))
+        p.check_value("y")
+        p.call("sum", "s", input=ref("y"))
+        p.backward("s")
+        p.check_grad("x")
+
+
 def build():
     f = FixtureFile("modules/modules")
     module_equals_functional(f)
     containers(f)
     inplace_relu(f)
     state_dict_errors(f)
+    batch_norm_train_then_eval(f)
+    losses_and_pools(f)
     return [f]
