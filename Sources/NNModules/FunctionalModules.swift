@@ -18,6 +18,10 @@ struct FunctionalModuleSpec {
     var buffers: [String] = []
     /// Dropout modules pass `training=self.training`.
     var passesTraining = false
+    /// Arguments the module always passes (`UpsamplingBilinear2d`: `mode='bilinear'`).
+    var fixed: [String: Value] = [:]
+    /// Constructor names the functional op spells differently (`unflattened_size` → `sizes`).
+    var renamed: [String: String] = [:]
 }
 
 final class FunctionalModule: Module {
@@ -35,7 +39,9 @@ final class FunctionalModule: Module {
             case (nil, .required): throw TorchError.type("\(typeName).__init__() missing 1 required positional argument: '\(name)'")
             }
         }
-        arguments = given
+        var passed = spec.fixed
+        for (name, v) in given { passed[spec.renamed[name] ?? name] = v }
+        arguments = passed
         super.init(typeName)
         for b in spec.buffers { registerBuffer(b, given[b]?.tensor) }
     }
@@ -151,6 +157,27 @@ extension FunctionalModuleSpec {
             "MultiMarginLoss": loss("multi_margin_loss", [("p", .value(.int(1))), ("margin", .value(one)), ("weight", .none)],
                                     buffers: ["weight"]),
         ]
+        let window: [(String, Default)] = [("kernel_size", .required), ("dilation", .value(.int(1))),
+                                           ("padding", .value(zero)), ("stride", .value(.int(1)))]
+        let upsample: [(String, Default)] = [("size", .none), ("scale_factor", .none)]
+        table.merge([
+            "PixelShuffle": FunctionalModuleSpec(op: "pixel_shuffle", parameters: [("upscale_factor", .required)]),
+            "PixelUnshuffle": FunctionalModuleSpec(op: "pixel_unshuffle", parameters: [("downscale_factor", .required)]),
+            "Flatten": FunctionalModuleSpec(op: "flatten", parameters: [("start_dim", .value(.int(1))), ("end_dim", .value(.int(-1)))]),
+            "Unflatten": FunctionalModuleSpec(op: "unflatten", parameters: [("dim", .required), ("unflattened_size", .required)],
+                                              renamed: ["unflattened_size": "sizes"]),
+            "CosineSimilarity": FunctionalModuleSpec(op: "cosine_similarity", parameters: [("dim", .value(.int(1))), ("eps", .value(.double(1e-8)))],
+                                                     inputs: ["x1", "x2"]),
+            "PairwiseDistance": FunctionalModuleSpec(op: "pairwise_distance", parameters: [
+                ("p", .value(.double(2))), ("eps", .value(.double(1e-6))), ("keepdim", .value(.bool(false)))], inputs: ["x1", "x2"]),
+            "Fold": FunctionalModuleSpec(op: "fold", parameters: [("output_size", .required)] + window),
+            "Unfold": FunctionalModuleSpec(op: "unfold", parameters: window),
+            "UpsamplingNearest2d": FunctionalModuleSpec(op: "interpolate", parameters: upsample, fixed: ["mode": .string("nearest")]),
+            "UpsamplingBilinear2d": FunctionalModuleSpec(op: "interpolate", parameters: upsample,
+                                                         fixed: ["mode": .string("bilinear"), "align_corners": .bool(true)]),
+            "Softmax2d": FunctionalModuleSpec(op: "softmax", parameters: [], fixed: ["dim": .int(-3)]),
+            "FeatureAlphaDropout": dropout("feature_alpha_dropout"),
+        ]) { a, _ in a }
         for d in 1...3 {
             table["MaxPool\(d)d"] = pool("max_pool\(d)d", maxPool)
             table["AdaptiveAvgPool\(d)d"] = pool("adaptive_avg_pool\(d)d", [("output_size", .required)])

@@ -1,3 +1,4 @@
+import Foundation
 import NNCore
 
 /// Parameter initialization as `torch.nn.init` does it, from a seeded SplitMix64 stream so
@@ -13,6 +14,15 @@ public enum Init {
     /// A tensor of `shape` with elements from U(−bound, bound).
     public static func uniform(_ shape: [Int], bound: Double, dtype: DType) -> Tensor {
         let v = (0..<shape.reduce(1, *)).map { _ in (2 * generator.nextUnit() - 1) * bound }
+        return Tensor(shape: shape, data: TensorData.float64(v).converted(to: dtype))
+    }
+
+    /// A tensor of `shape` with elements from N(mean, std²) (Box–Muller on the same stream).
+    public static func normal(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType) -> Tensor {
+        let v = (0..<shape.reduce(1, *)).map { _ -> Double in
+            let u1 = 1 - generator.nextUnit(), u2 = generator.nextUnit()  // u1 in (0, 1]
+            return mean + std * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        }
         return Tensor(shape: shape, data: TensorData.float64(v).converted(to: dtype))
     }
 

@@ -16,7 +16,12 @@ public enum Modules {
             "ParameterDict": ["keys", "values"],
             "Sequential": [], "ModuleList": [], "ModuleDict": [],
         ]
+        p["Embedding"] = ["num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq",
+                          "sparse", "_weight", "_freeze"] + factory
         for d in 1...3 {
+            p["ConvTranspose\(d)d"] = ["in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding",
+                                       "groups", "bias", "dilation", "padding_mode"] + factory
+            for kind in Pad.modes.keys { p["\(kind)Pad\(d)d"] = kind == "Constant" ? ["padding", "value"] : ["padding"] }
             p["Conv\(d)d"] = ["in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
                               "bias", "padding_mode"] + factory
             p["BatchNorm\(d)d"] = ["num_features", "eps", "momentum", "affine", "track_running_stats"] + factory
@@ -53,12 +58,17 @@ public enum Modules {
         case "Sequential": return Sequential(children)
         case "ModuleList": return ModuleList(children.map(\.1))
         case "ModuleDict": return ModuleDict(children)
+        case "Embedding": return try Embedding(args)
         case "ParameterList": return ParameterList(try tensors(args, "values"))
         case "ParameterDict":
             let keys = (try? args.stringList("keys")) ?? []
             return ParameterDict(Array(zip(keys, try tensors(args, "values"))))
         default:
             let d = Int(String(cls.dropLast().last!))!
+            if let kind = Pad.modes.keys.first(where: { cls == "\($0)Pad\(d)d" }) {
+                return try Pad(cls, dims: d, mode: Pad.modes[kind]!, args)
+            }
+            if cls.hasPrefix("ConvTranspose") { return try ConvTranspose(dims: d, args) }
             if cls.hasPrefix("Conv") { return try Conv(dims: d, args) }
             if cls.hasPrefix("BatchNorm") { return try BatchNorm(dims: d, args) }
             return try InstanceNorm(dims: d, args)
