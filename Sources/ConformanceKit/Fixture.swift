@@ -107,6 +107,8 @@ public struct Step {
         case module(ModuleSpec)
         case forward(module: String, args: [(String, ValueSpec)])
         case train(String), eval(String)
+        case zeroGrad(String)
+        case requiresGrad(String, Bool)
         case noGrad([Step])
         case backward(String, gradient: TensorSpec?, retainGraph: Bool)
         case checkValue(String, TensorSpec)

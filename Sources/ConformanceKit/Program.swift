@@ -120,6 +120,12 @@ struct ProgramRun {
         case .eval(let name):
             try module(name).eval()
             return nil
+        case .zeroGrad(let name):
+            try module(name).zeroGrad()
+            return nil
+        case .requiresGrad(let name, let flag):
+            if let m = try? module(name) { try m.requiresGrad_(flag) } else { try tensor(name).requiresGrad_(flag) }
+            return nil
         case .checkParameterNames(let name, let expected):
             let names = try module(name).namedParameters().map(\.0)
             guard names == expected else { throw CheckFailure(message: "\(name).named_parameters() names are \(names), expected \(expected)") }

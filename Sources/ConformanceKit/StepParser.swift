@@ -3,7 +3,7 @@ import NNCore
 extension CaseParser {
     static let stepKeys: Set = ["let", "tensor", "call", "args", "module", "children", "state", "forward",
                                 "train", "eval", "no_grad", "backward", "gradient", "check", "value", "grad",
-                                "attrs", "parameter_names", "expect", "retain_graph"]
+                                "attrs", "parameter_names", "expect", "retain_graph", "zero_grad", "requires_grad_"]
 
     /// Parses one program step; `defined` tracks the names bound so far, so a reference to a
     /// name no earlier step binds is reported here, before anything runs.
@@ -48,6 +48,19 @@ extension CaseParser {
             action = .train(try string("train"))
         } else if json["eval"] != nil {
             action = .eval(try string("eval"))
+        } else if json["zero_grad"] != nil {
+            let m = try string("zero_grad")
+            try requireDefined(m, at: "zero_grad")
+            action = .zeroGrad(m)
+        } else if json["requires_grad_"] != nil {
+            let m = try string("requires_grad_")
+            try requireDefined(m, at: "requires_grad_")
+            var flag = true
+            if let v = json["value"] {
+                guard case .bool(let b) = v else { throw FormatError(path: "\(path).value", message: "must be true or false") }
+                flag = b
+            }
+            action = .requiresGrad(m, flag)
         } else if let inner = json["no_grad"] {
             guard case .array(let steps) = inner else { throw FormatError(path: "\(path).no_grad", message: "must be an array of steps") }
             action = .noGrad(try steps.enumerated().map { try parseStep($1, path: "\(path).no_grad[\($0)]", defined: &defined) })
@@ -65,7 +78,7 @@ extension CaseParser {
             try requireDefined(n, at: "check")
             action = try parseCheck(json, name: n, path: path)
         } else {
-            throw FormatError(path: path, message: "unknown step; expected one of tensor, call, module, forward, train, eval, no_grad, backward, check")
+            throw FormatError(path: path, message: "unknown step; expected one of tensor, call, module, forward, train, eval, no_grad, backward, check, zero_grad, requires_grad_")
         }
         if let name { defined.insert(name) }
         return Step(name: name, action: action, expect: expect, path: path)

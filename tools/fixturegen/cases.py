@@ -343,6 +343,19 @@ class Program:
         self._lookup(module).train(mode)
         return self._emit({"train" if mode else "eval": module})
 
+    def zero_grad(self, module):
+        self._lookup(module).zero_grad()
+        return self._emit({"zero_grad": module})
+
+    def requires_grad_(self, name, value=True, *, error=False):
+        ident = self._ident()
+        _, exc, caught = capture(self._lookup(name).requires_grad_, value)
+        step = {"requires_grad_": name, "value": value}
+        expect = _expect_json(ident, None, exc, caught, error, False)
+        if expect:
+            step["expect"] = expect
+        return self._emit(step)
+
     def check_parameter_names(self, module):
         names = [n for n, _ in self._lookup(module).named_parameters()]
         return self._emit({"check": module, "parameter_names": names})
@@ -356,8 +369,10 @@ class Program:
         if name in self.env:
             return self.env[name]
         root, _, rest = name.partition(".")
-        return self.env[root].get_parameter(rest) if rest in dict(self.env[root].named_parameters()) \
-            else self.env[root].get_buffer(rest)
+        module = self.env[root]
+        if rest in dict(module.named_modules()):
+            return module.get_submodule(rest)
+        return module.get_parameter(rest) if rest in dict(module.named_parameters()) else module.get_buffer(rest)
 
     def check_value(self, name):
         return self._emit({"check": name, "value": value_json(self._lookup(name))})
