@@ -22,6 +22,9 @@ struct FunctionalModuleSpec {
     var fixed: [String: Value] = [:]
     /// Constructor names the functional op spells differently (`unflattened_size` → `sizes`).
     var renamed: [String: String] = [:]
+    /// Forward inputs the functional op spells differently: `PoissonNLLLoss.forward(log_input,
+    /// target)` passes `log_input` as `input` (its constructor's `log_input` is a flag).
+    var renamedInputs: [String: String] = [:]
 }
 
 final class FunctionalModule: Module {
@@ -53,7 +56,7 @@ final class FunctionalModule: Module {
         if spec.inputs == ["input"] {
             call["input"] = try singleInput(inputs, of: self)
         } else {
-            for name in spec.inputs { if let v = inputs[name] { call[name] = v } }
+            for name in spec.inputs { if let v = inputs[name] { call[spec.renamedInputs[name] ?? name] = v } }
         }
         return try backend.call(spec.op, call)
     }
@@ -141,8 +144,12 @@ extension FunctionalModuleSpec {
             "BCELoss": loss("binary_cross_entropy", [("weight", .none)], buffers: ["weight"]),
             "BCEWithLogitsLoss": loss("binary_cross_entropy_with_logits", [("weight", .none), ("pos_weight", .none)],
                                       buffers: ["weight", "pos_weight"]),
-            "PoissonNLLLoss": loss("poisson_nll_loss", [("log_input", .value(.bool(true))), ("full", .value(.bool(false))),
-                                                        ("eps", .value(.double(1e-8)))], inputs: ["input", "target"]),
+            "PoissonNLLLoss": {
+                var spec = loss("poisson_nll_loss", [("log_input", .value(.bool(true))), ("full", .value(.bool(false))),
+                                                     ("eps", .value(.double(1e-8)))], inputs: ["log_input", "target"])
+                spec.renamedInputs = ["log_input": "input"]
+                return spec
+            }(),
             "GaussianNLLLoss": FunctionalModuleSpec(op: "gaussian_nll_loss", parameters: [
                 ("full", .value(.bool(false))), ("eps", .value(.double(1e-6))), ("reduction", .value(.string("mean")))],
                                                     inputs: ["input", "target", "var"]),
