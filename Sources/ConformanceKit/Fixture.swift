@@ -76,6 +76,8 @@ public struct Expectation {
     public var isTuple = false
     public var error: ErrorSpec?
     public var warning: String?
+    /// A property check for a random op, instead of `output` (RandomOps.swift).
+    public var dropout: DropoutExpectation?
 }
 
 public struct BackwardSpec {

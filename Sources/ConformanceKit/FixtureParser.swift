@@ -44,7 +44,7 @@ struct CaseParser {
         case (.some(let call), nil):
             guard case .string(let op) = call else { throw FormatError(path: "call", message: "must be a string naming the op") }
             let args = try parseArgs(json["args"], path: "args")
-            let expect = try json["expect"].map { try parseExpect($0, path: "expect") }
+            let expect = try json["expect"].map { try parseExpect($0, path: "expect", singleCall: true) }
             var backward: BackwardSpec?
             if let b = json["backward"] {
                 backward = try parseBackward(b, args: args)
@@ -92,7 +92,8 @@ struct CaseParser {
         }
     }
 
-    func parseExpect(_ json: JSON, path: String) throws -> Expectation {
+    /// `singleCall`: property checks (`dropout`) are read only for single-call cases.
+    func parseExpect(_ json: JSON, path: String, singleCall: Bool = false) throws -> Expectation {
         guard json.isObject else { throw FormatError(path: path, message: "must be an object") }
         var e = Expectation()
         if let out = json["output"] {
@@ -126,8 +127,15 @@ struct CaseParser {
             }
             e.warning = s
         }
+        if let d = json["dropout"] {
+            guard singleCall else { throw FormatError(path: "\(path).dropout", message: "is checked on single-call cases only") }
+            e.dropout = try parseDropout(d, path: "\(path).dropout")
+        }
         if e.error != nil && e.outputs != nil {
             throw FormatError(path: path, message: "has both 'output' and 'error'")
+        }
+        if e.error != nil && e.dropout != nil {
+            throw FormatError(path: path, message: "has both 'dropout' and 'error'")
         }
         return e
     }

@@ -143,8 +143,11 @@ public struct Runner {
             }
             r.grads = grads.isEmpty ? nil : grads
             if options.gradcheck && backend.name == "reference" {
-                r.gradcheck = Gradcheck.run(spec, backend: backend)
+                r.gradcheck = spec.expect?.dropout == nil ? Gradcheck.run(spec, backend: backend) : RandomOps.gradcheckSkipped
             }
+        }
+        if let d = spec.expect?.dropout, r.status == .pass {
+            RandomOps.check(d, c, spec, args: args, output: outputs.first ?? nil, into: &r)
         }
         r.forwardMs = time(first: firstForward) {
             let fresh = try materialize(spec.args)

@@ -41,6 +41,22 @@ public enum ToleranceRule {
                 grads = ["input": w[0] * w.dropFirst(2).reduce(1, *),    // ≤ Cout · kernel volume
                          "weight": perChannel, "bias": perChannel]       // N · output spatial size
             }
+        case "conv_transpose1d", "conv_transpose2d", "conv_transpose3d":
+            // Weight (in, out/groups, *k): each output sums at most in · kernel volume products.
+            if let w = shape("weight"), let out = outputShape, w.count >= 3 {
+                forward = w[0] * w.dropFirst(2).reduce(1, *)
+                let perChannel = out.count == w.count ? out[0] * out.dropFirst(2).reduce(1, *) : out.dropFirst().reduce(1, *)
+                grads = ["input": w.dropFirst().reduce(1, *), "weight": perChannel, "bias": perChannel]
+            }
+        case "fold", "unfold":
+            // fold sums the overlapping blocks: at most kernel volume terms per element.
+            if case .list(let k)? = args["kernel_size"] { forward = k.compactMap { if case .int(let i) = $0 { i } else { nil } }.reduce(1, *) }
+            else if case .int(let k)? = args["kernel_size"] { forward = k * k }
+        case "grid_sample":
+            // 4 bilinear / 8 trilinear / 16 (or 64) bicubic taps; the grid gradient also sums channels.
+            let taps = args["mode"].map { if case .string("bicubic") = $0 { 64 } else { 8 } } ?? 8
+            forward = taps
+            grads = ["input": taps, "grid": taps * max(1, shape("input")?.dropFirst().first ?? 1)]
         case "batch_norm", "instance_norm", "group_norm", "layer_norm", "normalize":
             // Mean and variance are sums over the elements normalized together.
             if let s = shape("input"), s.count >= 2 {

@@ -63,7 +63,7 @@ public struct OpTable: Backend, Sendable {
 /// `Signatures/<Family>.swift`.
 public enum Signatures {
     public static let all: [String: OpSignature] = {
-        let families = [convolution, linear, elementwise, reduction, softmax, losses, interpolate, activation, pooling, normalization]
+        let families = [convolution, convolutionTranspose, linear, elementwise, reduction, softmax, losses, interpolate, activation, pooling, normalization, shape, sampling, dropout]
         return Dictionary(families.joined().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     }()
 }

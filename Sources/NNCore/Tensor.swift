@@ -174,10 +174,16 @@ public final class Tensor {
 
     static func inferShape(_ s: [Int], numel: Int) throws -> [Int] {
         let bad = TorchError.runtime("shape '\(shapeString(s))' is invalid for input of size \(numel)")
-        let unknown = s.indices.filter { s[$0] == -1 }
-        if unknown.count > 1 { throw TorchError.runtime("only one dimension can be inferred") }
-        if let i = s.first(where: { $0 < -1 }) { throw TorchError.runtime("invalid shape dimension \(i)") }
-        guard let u = unknown.first else {
+        var unknown: Int?
+        for (i, d) in s.enumerated() {  // left to right, as ATen's infer_size
+            if d == -1 {
+                guard unknown == nil else { throw TorchError.runtime("only one dimension can be inferred") }
+                unknown = i
+            } else if d < 0 {
+                throw TorchError.runtime("invalid shape dimension \(d) at index \(i) of shape \(shapeString(s))")
+            }
+        }
+        guard let u = unknown else {
             if s.reduce(1, *) != numel { throw bad }
             return s
         }

@@ -5,6 +5,6 @@ public enum Reference {
     public static let backend = OpTable(
         name: "reference",
         details: "plain Swift loops, generic over Float and Double",
-        ops: [convolutionOps, linearOps, elementwiseOps, reductionOps, softmaxOps, lossOps, interpolateOps, activationOps, poolingOps, normalizationOps]
+        ops: [convolutionOps, convolutionTransposeOps, linearOps, elementwiseOps, reductionOps, softmaxOps, lossOps, interpolateOps, activationOps, poolingOps, normalizationOps, shapeOps, samplingOps, dropoutOps]
             .reduce(into: [:]) { table, family in table.merge(family) { a, _ in a } })
 }

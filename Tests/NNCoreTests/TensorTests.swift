@@ -15,6 +15,7 @@ import Testing
         #expect(v.base === x)
         #expect(throws: TorchError.runtime("shape '[4, -1]' is invalid for input of size 6")) { try x.view([4, -1]) }
         #expect(throws: TorchError.runtime("only one dimension can be inferred")) { try x.view([-1, -1]) }
+        #expect(throws: TorchError.runtime("invalid shape dimension -2 at index 1 of shape [-1, -2]")) { try x.view([-1, -2]) }
     }
 
     @Test func wrapDimFollowsPyTorch() throws {

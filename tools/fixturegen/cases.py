@@ -152,7 +152,19 @@ class FixtureFile:
         a silently different fixture."""
         self._claim(name)
         ident = f"{self.path}/{name}"
-        wants_grad = backward and not error
+        json_args, torch_args, grad_args = self._inputs(name, args, backward and not error)
+        result, exc, caught = capture(resolve(call), **torch_args)
+        expect = _expect_json(ident, result, exc, caught, error, warns)
+        if exc is None:
+            expect = {"output": _output_json(result), **expect}
+        case = {"name": name, "call": call, "args": json_args, "expect": expect}
+        if exc is None and grad_args:
+            case["backward"] = self._backward(ident, name, _first(result), torch_args, grad_args)
+        case["tags"] = _dedupe(tags)
+        self.cases.append(case)
+
+    def _inputs(self, name, args, wants_grad):
+        """(json args, torch args, names of the inputs that require grad) of a single call."""
         json_args, torch_args, grad_args = {}, {}, []
         for key, value in args.items():
             if is_spec(value):
@@ -164,13 +176,29 @@ class FixtureFile:
                     grad_args.append(key)
             else:
                 json_args[key], torch_args[key] = json_value(value), value
+        return json_args, torch_args, grad_args
+
+    def add_property(self, name, call, args, tags, expect, verify, *, warns=False):
+        """A case of a random op, whose values torch cannot fix: torch runs the call (which must
+        succeed, and warn as declared) and its backward, `verify(ident, inputs, output,
+        grad_output, grads)` checks torch's result against the property the case states (raising
+        GenerationError), and the case records `expect` (e.g. `{"dropout": {...}}`) instead of
+        an output, and a `backward` with only `grad_output`."""
+        self._claim(name)
+        ident = f"{self.path}/{name}"
+        json_args, torch_args, grad_args = self._inputs(name, args, True)
+        inputs = {k: v.detach().clone() for k, v in torch_args.items() if isinstance(v, torch.Tensor)}
         result, exc, caught = capture(resolve(call), **torch_args)
-        expect = _expect_json(ident, result, exc, caught, error, warns)
-        if exc is None:
-            expect = {"output": _output_json(result), **expect}
+        expect = {**expect, **_expect_json(ident, result, exc, caught, False, warns)}
         case = {"name": name, "call": call, "args": json_args, "expect": expect}
-        if exc is None and grad_args:
-            case["backward"] = self._backward(ident, name, _first(result), torch_args, grad_args)
+        grad_output, grads = None, {}
+        if grad_args:
+            spec = Uniform(tuple(result.shape), dtype=TORCH_TO_NAME[result.dtype])
+            case["backward"] = {}
+            case["backward"]["grad_output"], grad_output = self._input(name, "grad_output", spec, False)
+            result.backward(grad_output)
+            grads = {key: torch_args[key].grad for key in grad_args}
+        verify(ident, inputs, result.detach(), grad_output, grads)
         case["tags"] = _dedupe(tags)
         self.cases.append(case)
 
@@ -384,11 +412,14 @@ class Program:
         grad = tensor.grad
         return self._emit({"check": name, "grad": None if grad is None else value_json(grad)})
 
-    def check_attrs(self, name):
+    def check_attrs(self, name, *, version=False):
+        """requires_grad, is_leaf, grad_fn, and with `version` the `_version` counter."""
         tensor = self.env[name]
         grad_fn = None if tensor.grad_fn is None else type(tensor.grad_fn).__name__
-        return self._emit({"check": name, "attrs": {
-            "requires_grad": tensor.requires_grad, "is_leaf": tensor.is_leaf, "grad_fn": grad_fn}})
+        attrs = {"requires_grad": tensor.requires_grad, "is_leaf": tensor.is_leaf, "grad_fn": grad_fn}
+        if version:
+            attrs["_version"] = tensor._version
+        return self._emit({"check": name, "attrs": attrs})
 
     @contextlib.contextmanager
     def no_grad(self):

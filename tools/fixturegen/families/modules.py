@@ -183,6 +183,97 @@ def losses_and_pools(f):
         p.check_grad("x")
 
 
+def grad_bookkeeping(f):
+    """zero_grad() clears parameter grads; requires_grad_(False) freezes a layer (its weight
+    gets no grad) and is refused on a non-leaf tensor."""
+    with f.program("zero_grad_and_frozen_layer", ["modules", "zero_grad", "requires_grad_"]) as p:
+        p.tensor("x", Uniform((3, 4)))
+        p.module("net", mod("Sequential", ("0", mod("Linear", in_features=4, out_features=3)),
+                            ("1", mod("Linear", in_features=3, out_features=2))))
+        p.forward("net", "y", input=ref("x"))
+        p.call("sum", "s", input=ref("y"))
+        p.backward("s")
+        p.check_grad("net.0.weight")
+        p.zero_grad("net")
+        p.check_grad("net.0.weight")
+        p.requires_grad_("net.0", False)
+        p.forward("net", "y2", input=ref("x"))
+        p.call("sum", "s2", input=ref("y2"))
+        p.backward("s2")
+        p.check_grad("net.0.weight")
+        p.check_grad("net.1.weight")
+    with f.program("requires_grad_false_on_non_leaf_is_an_error", ["modules", "requires_grad_", "error"]) as p:
+        p.tensor("x", Uniform((3,)), requires_grad=True)
+        p.call("mul", "y", input=ref("x"), other=2.0)
+        p.requires_grad_("y", False, error=True)
+
+
+def second_wave(f):
+    """Modules over transposed convolution, padding, embedding, reshaping and distances."""
+    with f.program("conv_transpose2d_module_output_size", ["modules", "ConvTranspose2d", "output_size"]) as p:
+        p.tensor("x", Uniform((2, 4, 3, 3)), requires_grad=True)
+        p.module("up", mod("ConvTranspose2d", in_channels=4, out_channels=2, kernel_size=3, stride=2, padding=1))
+        p.forward("up", "y", input=ref("x"), output_size=[6, 6])
+        p.check_value("y")
+        p.call("sum", "s", input=ref("y"))
+        p.backward("s")
+        p.check_grad("up.weight")
+        p.forward("up", input=ref("x"), output_size=[9, 9], error=True)
+    for mode in ("reflect", "replicate", "circular"):
+        with f.program(f"conv2d_padding_mode_{mode}", ["modules", "Conv2d", "padding_mode", "pad"]) as p:
+            p.tensor("x", Uniform((1, 2, 5, 5)), requires_grad=True)
+            p.module("conv", mod("Conv2d", in_channels=2, out_channels=3, kernel_size=3, padding=1, padding_mode=mode))
+            p.forward("conv", "y", input=ref("x"))
+            p.check_value("y")
+            p.call("sum", "s", input=ref("y"))
+            p.backward("s")
+            p.check_grad("x")
+    with f.program("padding_layers", ["modules", "ZeroPad2d", "ReflectionPad1d", "ConstantPad2d"]) as p:
+        p.tensor("x", Uniform((1, 2, 4, 4)))
+        for name, desc in (("z", mod("ZeroPad2d", padding=[1, 2, 0, 1])), ("c", mod("ConstantPad2d", padding=1, value=3.5))):
+            p.module(name, desc)
+            p.forward(name, f"y_{name}", input=ref("x"))
+            p.check_value(f"y_{name}")
+        p.tensor("v", Uniform((2, 3, 5)))
+        p.module("r", mod("ReflectionPad1d", padding=2))
+        p.forward("r", "y_r", input=ref("v"))
+        p.check_value("y_r")
+    with f.program("embedding_module_padding_idx", ["modules", "Embedding", "padding_idx"]) as p:
+        p.tensor("idx", RandInt((3, 4), 0, 6))
+        p.module("emb", mod("Embedding", num_embeddings=6, embedding_dim=3, padding_idx=2))
+        p.forward("emb", "y", input=ref("idx"))
+        p.check_value("y")
+        p.call("sum", "s", input=ref("y"))
+        p.backward("s")
+        p.check_grad("emb.weight")
+    with f.program("flatten_then_linear", ["modules", "Flatten", "Unflatten", "Linear"]) as p:
+        p.tensor("x", Uniform((2, 3, 2, 2)), requires_grad=True)
+        p.module("net", mod("Sequential", ("0", mod("Flatten")), ("1", mod("Linear", in_features=12, out_features=6)),
+                            ("2", mod("Unflatten", dim=1, unflattened_size=[2, 3]))))
+        p.forward("net", "y", input=ref("x"))
+        p.check_value("y")
+        p.call("sum", "s", input=ref("y"))
+        p.backward("s")
+        p.check_grad("x")
+    with f.program("pixel_shuffle_round_trip", ["modules", "PixelShuffle", "PixelUnshuffle"]) as p:
+        p.tensor("x", Uniform((1, 8, 2, 3)))
+        p.module("up", mod("PixelShuffle", upscale_factor=2))
+        p.module("down", mod("PixelUnshuffle", downscale_factor=2))
+        p.forward("up", "y", input=ref("x"))
+        p.check_value("y")
+        p.forward("down", "z", input=ref("y"))
+        p.check_value("z")
+    with f.program("distance_modules", ["modules", "CosineSimilarity", "PairwiseDistance"]) as p:
+        p.tensor("a", Uniform((4, 5)), requires_grad=True)
+        p.tensor("b", Uniform((4, 5)))
+        p.module("cos", mod("CosineSimilarity", dim=1))
+        p.module("dist", mod("PairwiseDistance", p=1.0, keepdim=True))
+        p.forward("cos", "c", x1=ref("a"), x2=ref("b"))
+        p.check_value("c")
+        p.forward("dist", "d", x1=ref("a"), x2=ref("b"))
+        p.check_value("d")
+
+
 def build():
     f = FixtureFile("modules/modules")
     module_equals_functional(f)
@@ -191,4 +282,6 @@ def build():
     state_dict_errors(f)
     batch_norm_train_then_eval(f)
     losses_and_pools(f)
+    grad_bookkeeping(f)
+    second_wave(f)
     return [f]
