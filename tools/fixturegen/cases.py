@@ -334,17 +334,26 @@ class Program:
             self.env[let] = built
         return self._emit(step)
 
+    def _module_arg(self, key, value):
+        """(json, torch) of a constructor argument; a list may hold tensors (ParameterList)."""
+        if isinstance(value, list) and any(is_spec(v) for v in value):
+            pairs = [self._arg(f"{key}[{i}]", v) for i, v in enumerate(value)]
+            return [j for j, _ in pairs], [t for _, t in pairs]
+        return self._arg(key, value)
+
     def _module_json(self, desc):
         cls, args, children = desc
-        doc = {"module": cls, "args": {k: self._arg(k, v)[0] for k, v in args.items()}}
+        doc = {"module": cls, "args": {k: self._module_arg(k, v)[0] for k, v in args.items()}}
         if children:
             doc["children"] = [[n, self._module_json(c)] for n, c in children]
         return doc
 
     def _build(self, desc):
         cls, args, children = desc
-        torch_args = {k: self._arg(k, v)[1] for k, v in args.items()}
+        torch_args = {k: self._module_arg(k, v)[1] for k, v in args.items()}
         built = [(n, self._build(c)) for n, c in children]
+        if cls == "ParameterDict":  # nnconf/1 spells its dict as parallel keys and values
+            return torch.nn.ParameterDict(dict(zip(torch_args["keys"], torch_args["values"])))
         if cls in ("Sequential", "ModuleDict"):
             return getattr(torch.nn, cls)(collections.OrderedDict(built))
         if cls == "ModuleList":

@@ -215,5 +215,32 @@ def reduction_file():
     return f
 
 
+def inplace_file():
+    """The in-place tensor methods as single calls on tensors that do not require grad (their
+    autograd rules are in autograd/inplace.json): the result is the updated input."""
+    f = FixtureFile("elementwise/inplace")
+    for op in UNARY_OPS:
+        f.add(f"{op}_", f"{op}_", {"input": Uniform((3, 4), -3, 3)}, ["elementwise", "inplace", f"{op}_"], backward=False)
+    for op in BINARY_OPS:
+        tags = ["elementwise", "inplace", f"{op}_"]
+        f.add(f"{op}_tensor_broadcast", f"{op}_", {"input": Uniform((3, 4), 0.5, 3), "other": Uniform((4,), 0.5, 3)},
+              tags + ["broadcast"], backward=False)
+        f.add(f"{op}_scalar_float64", f"{op}_", {"input": Uniform((3,), -3, 3, "float64"), "other": 1.5},
+              tags + ["float64", "scalar"], backward=False)
+        f.add(f"{op}_int64_with_float_error", f"{op}_", {"input": RandInt((3,), 1, 9), "other": 0.5},
+              tags + ["int64", "error"], error=op in ("add", "sub", "mul", "div"))
+        f.add(f"{op}_broadcast_changes_shape_error", f"{op}_", {"input": Uniform((4,)), "other": Uniform((3, 4))},
+              tags + ["broadcast", "error"], error=True)
+    for op in ("add", "sub"):
+        f.add(f"{op}_alpha", f"{op}_", {"input": Uniform((2, 3)), "other": Uniform((2, 3)), "alpha": 2.5},
+              ["elementwise", "inplace", f"{op}_", "alpha"], backward=False)
+    for mode in ("trunc", "floor"):
+        f.add(f"div_rounding_{mode}", "div_", {"input": Uniform((2, 3), -9, 9), "other": 2.5, "rounding_mode": mode},
+              ["elementwise", "inplace", "div_", "rounding_mode"], backward=False)
+        f.add(f"div_int64_rounding_{mode}", "div_", {"input": RandInt((5,), -9, 9), "other": RandInt((5,), 1, 4),
+                                                     "rounding_mode": mode}, ["elementwise", "inplace", "div_", "int64"])
+    return f
+
+
 def build():
-    return [unary_file(), binary_file(), reduction_file()]
+    return [unary_file(), binary_file(), reduction_file(), inplace_file()]

@@ -77,6 +77,13 @@ def containers(f):
         p.module("layers", mod("ModuleList", ("0", mod("Linear", in_features=2, out_features=2)),
                                ("1", mod("Linear", in_features=2, out_features=3, bias=False))))
         p.check_parameter_names("layers")
+    with f.program("parameter_list_and_dict", ["modules", "ParameterList", "ParameterDict", "parameter_names"]) as p:
+        p.module("plist", mod("ParameterList", values=[Uniform((2, 3)), Uniform((3,))]))
+        p.check_parameter_names("plist")
+        p.check_value("plist.1")
+        p.module("pdict", mod("ParameterDict", keys=["scale", "shift"], values=[Uniform((3,)), Uniform((3,))]))
+        p.check_parameter_names("pdict")
+        p.check_value("pdict.shift")
     with f.program("module_dict_registers_parameters", ["modules", "ModuleDict", "parameter_names"]) as p:
         p.module("heads", mod("ModuleDict", ("cls", mod("Linear", in_features=2, out_features=3)),
                               ("box", mod("Linear", in_features=2, out_features=4))))
