@@ -184,10 +184,16 @@ extension FunctionalModuleSpec {
                                                          fixed: ["mode": .string("bilinear"), "align_corners": .bool(true)]),
             "Softmax2d": FunctionalModuleSpec(op: "softmax", parameters: [], fixed: ["dim": .int(-3)]),
             "FeatureAlphaDropout": dropout("feature_alpha_dropout"),
+            "LPPool3d": pool("lp_pool3d", lpPool),
+            "MultiLabelMarginLoss": loss("multilabel_margin_loss"),
+            "RReLU": FunctionalModuleSpec(op: "rrelu", parameters: [("lower", .value(.double(0.125))), ("upper", .value(.double(1.0 / 3))),
+                                                                     ("inplace", .value(.bool(false)))], passesTraining: true),
         ]) { a, _ in a }
         for d in 1...3 {
             table["MaxPool\(d)d"] = pool("max_pool\(d)d", maxPool)
             table["AdaptiveAvgPool\(d)d"] = pool("adaptive_avg_pool\(d)d", [("output_size", .required)])
+            table["MaxUnpool\(d)d"] = FunctionalModuleSpec(op: "max_unpool\(d)d", parameters: [
+                ("kernel_size", .required), ("stride", .none), ("padding", .value(zero))], inputs: ["input", "indices", "output_size"])
             table["AdaptiveMaxPool\(d)d"] = pool("adaptive_max_pool\(d)d", [("output_size", .required), ("return_indices", .value(.bool(false)))])
         }
         return table

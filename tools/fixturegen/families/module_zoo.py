@@ -6,8 +6,10 @@ of every parameter. Dropout modules run in eval() (identity); their training beh
 checked by the dropout family's property checks.
 """
 
+import torch
+
 from ..cases import FixtureFile, mod, ref
-from ..tensors import RandInt, Uniform
+from ..tensors import RandInt, Uniform, given
 
 X3 = Uniform((2, 3, 4), -2, 2)
 X4 = Uniform((2, 3, 5, 5), -2, 2)
@@ -48,6 +50,15 @@ def cases():
     yield "AvgPool2d", {"kernel_size": 2, "divisor_override": 3}, {"input": X4}, {"name": "AvgPool2d_divisor_override"}
     yield "LPPool1d", {"norm_type": 2.0, "kernel_size": 2}, {"input": Uniform((2, 3, 8), 0.1, 2)}, {}
     yield "LPPool2d", {"norm_type": 3.0, "kernel_size": 2}, {"input": Uniform((2, 3, 4, 4), 0.1, 2)}, {}
+    # Distinct positions inside each 2-wide window of the unpooled output (max_pool's indices).
+    yield "MaxUnpool1d", {"kernel_size": 2}, \
+        {"input": Uniform((1, 2, 3)), "indices": given([[[1, 2, 5], [0, 3, 4]]], "int64")}, {}
+    yield "MaxUnpool2d", {"kernel_size": 2}, \
+        {"input": Uniform((1, 1, 2, 2)), "indices": given([[[[1, 6], [8, 15]]]], "int64")}, {}
+    yield "MaxUnpool3d", {"kernel_size": 2}, \
+        {"input": Uniform((1, 1, 1, 1, 2)), "indices": given([[[[[5, 10]]]]], "int64")}, {}
+    yield "LPPool3d", {"norm_type": 2.0, "kernel_size": 2}, {"input": Uniform((1, 2, 4, 4, 4), 0.1, 2)}, {}
+    yield "RReLU", {"lower": 0.1, "upper": 0.3}, {"input": X3}, {"eval": True}
     yield "AlphaDropout", {"p": 0.2}, {"input": X3}, {"eval": True}
     yield "FeatureAlphaDropout", {"p": 0.2}, {"input": X4}, {"eval": True}
     yield "LayerNorm", {"normalized_shape": [3, 4]}, {"input": X3}, {}
@@ -96,6 +107,7 @@ def losses():
     yield "MultiLabelSoftMarginLoss", {}, {"input": logits, "target": binary}, {}
     yield "SoftMarginLoss", {}, {"input": logits, "target": binary}, {"target_sign": True}
     yield "MultiMarginLoss", {"margin": 0.5}, {"input": logits, "target": labels}, {}
+    yield "MultiLabelMarginLoss", {}, {"input": logits, "target": RandInt((4, 5), -1, 5)}, {}
 
 
 def program(f, cls, args, inputs, options):
@@ -129,5 +141,9 @@ def program(f, cls, args, inputs, options):
 def build():
     f = FixtureFile("modules/zoo")
     for cls, args, inputs, options in cases():
+        # torch refuses max_unpool under deterministic algorithms (a GPU race on repeated
+        # indices); these indices are distinct and torch runs on one CPU thread.
+        torch.use_deterministic_algorithms(not cls.startswith("MaxUnpool"))
         program(f, cls, args, inputs, options)
+    torch.use_deterministic_algorithms(True)
     return [f]
