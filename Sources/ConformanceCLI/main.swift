@@ -54,7 +54,21 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only the totals and the cases that do not pass.")
     var quiet = false
 
+    @Option(help: "Run only shard K of N (K/N, 1-based; a deterministic split by case id).")
+    var shard: String?
+
+    var shardNumbers: (Int, Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/").compactMap { Int($0) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }
+
     func validate() throws {
+        if shard != nil {
+            guard let (k, n) = shardNumbers, n >= 1, (1...n).contains(k) else {
+                throw ValidationError("--shard takes K/N with 1 <= K <= N, e.g. --shard 2/4")
+            }
+        }
         if let f = filter, (try? NSRegularExpression(pattern: f)) == nil {
             throw ValidationError("--filter '\(f)' is not a valid regular expression")
         }
@@ -66,6 +80,7 @@ struct Run: ParsableCommand {
         options.filter = try filter.map { try NSRegularExpression(pattern: $0) }
         options.gradcheck = gradcheck
         options.timeBudget = timeBudget
+        options.shard = shardNumbers
         let runner = Runner(backends: try backend.backends(), options: options)
         let files: [FixtureFile]
         do { files = try FixtureLoader.load(paths: paths, maxElements: maxElements) } catch let e as TorchError {
@@ -82,7 +97,8 @@ struct Run: ParsableCommand {
         let report = Report(
             created: ISO8601DateFormatter().string(from: Date()), machine: .current(),
             backends: runner.backends.map { BackendInfo(name: $0.name, details: $0.details) },
-            fixtures: paths, cases: results, warnings: files.flatMap(\.warnings))
+            fixtures: paths, cases: results, warnings: files.flatMap(\.warnings),
+            calibrationMs: timeBudget > 0 ? Calibration.measure() : nil, shard: shard)
         try FileManager.default.createDirectory(
             at: URL(fileURLWithPath: json).deletingLastPathComponent(), withIntermediateDirectories: true)
         try report.jsonData().write(to: URL(fileURLWithPath: json))

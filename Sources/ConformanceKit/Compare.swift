@@ -12,20 +12,31 @@ public struct Agreement: Codable, Equatable {
     public var toleranceUse: Double = 0
     /// The first non-conforming element, or a shape/dtype mismatch; nil when it conforms.
     public var mismatch: String?
+    /// Up to `ElementMismatch.kept` non-conforming elements, in order, for reports' diffs.
+    public var mismatches: [ElementMismatch]?
 
     public var passed: Bool { mismatch == nil }
 
     enum CodingKeys: String, CodingKey {
         case maxAbsErr = "max_abs_err", maxRelErr = "max_rel_err", maxULP = "max_ulp"
-        case toleranceUse = "tolerance_use", mismatch
+        case toleranceUse = "tolerance_use", mismatch, mismatches
     }
 
     /// The worse of two agreements, element by element; the first mismatch is kept.
     func merged(_ o: Agreement) -> Agreement {
         Agreement(maxAbsErr: max(maxAbsErr, o.maxAbsErr), maxRelErr: max(maxRelErr, o.maxRelErr),
                   maxULP: max(maxULP, o.maxULP), toleranceUse: max(toleranceUse, o.toleranceUse),
-                  mismatch: mismatch ?? o.mismatch)
+                  mismatch: mismatch ?? o.mismatch, mismatches: mismatches ?? o.mismatches)
     }
+}
+
+/// One element outside tolerance: where, what it was, what it should have been.
+public struct ElementMismatch: Codable, Equatable {
+    public static let kept = 5
+    public var index: String
+    public var actual: Double
+    public var expected: Double
+    public var allowed: Double
 }
 
 /// Compares `actual` with `expected` as the format says: every element within
@@ -53,9 +64,14 @@ public func compare(_ actual: Tensor, _ expected: TensorSpec, tolerance t: Toler
         if ev != 0 { a.maxRelErr = max(a.maxRelErr, diff.isNaN ? .infinity : diff / abs(ev)) }
         a.maxULP = max(a.maxULP, ulpDistance(xv, ev, dtype: expected.dtype))
         a.toleranceUse = max(a.toleranceUse, use)
-        if use > 1 && a.mismatch == nil {
+        if use > 1 {
             let index = unravel(i, shape: expected.shape)
-            a.mismatch = "at \(index): got \(xv), expected \(ev) (|diff| \(diff) > allowed \(allowed))"
+            if a.mismatch == nil {
+                a.mismatch = "at \(index): got \(xv), expected \(ev) (|diff| \(diff) > allowed \(allowed))"
+            }
+            if (a.mismatches?.count ?? 0) < ElementMismatch.kept {
+                a.mismatches = (a.mismatches ?? []) + [ElementMismatch(index: index, actual: xv, expected: ev, allowed: allowed)]
+            }
         }
     }
     return a

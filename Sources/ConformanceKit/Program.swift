@@ -181,6 +181,7 @@ struct ProgramRun {
         r.toleranceSource = source
         let a = compare(actual, expected, tolerance: tolerance)
         r.record(a)
+        if a.mismatch != nil && r.mismatches == nil { r.mismatches = a.mismatches }
         return a.mismatch
     }
 }

@@ -42,6 +42,12 @@ public struct CaseResult: Codable, Equatable {
     public var backwardMs: Double?
     public var gradcheck: GradcheckResult?
     public var tags: [String]?
+    /// The call's arguments in brief (`input=float32[2, 3, 5, 5] stride=2`), for reports.
+    public var arguments: String?
+    /// First elements outside tolerance (outputs, then gradients), for reports' diffs.
+    public var mismatches: [ElementMismatch]?
+    /// Floating-point operations of the forward, where a count is defined (conv, linear, ...).
+    public var flops: Double?
 
     public init(id: String, backend: String, op: String, status: Status, message: String? = nil) {
         self.id = id
@@ -49,6 +55,14 @@ public struct CaseResult: Codable, Equatable {
         self.op = op
         self.status = status
         self.message = message
+    }
+
+    /// Marks the case failed with `message`, keeping the first failure's message and diff.
+    mutating func fail(_ message: String, _ a: Agreement) {
+        guard status == .pass else { return }
+        status = .fail
+        self.message = message
+        mismatches = a.mismatches
     }
 
     mutating func record(_ a: Agreement) {
@@ -62,7 +76,7 @@ public struct CaseResult: Codable, Equatable {
         case id, backend, op, status, message, tolerance, grads, gradcheck, tags
         case maxAbsErr = "max_abs_err", maxRelErr = "max_rel_err", maxULP = "max_ulp"
         case toleranceUse = "tolerance_use", toleranceSource = "tolerance_source"
-        case forwardMs = "forward_ms", backwardMs = "backward_ms"
+        case forwardMs = "forward_ms", backwardMs = "backward_ms", arguments, mismatches, flops
     }
 }
 
@@ -108,9 +122,21 @@ public struct Report: Codable, Equatable {
     public var summary: [String: Counts]
     public var cases: [CaseResult]
     public var warnings: [String]
+    /// Median milliseconds of a fixed calibration kernel timed in the same run: timings divided
+    /// by it compare across machines and loads better than raw milliseconds (the gate uses it).
+    public var calibrationMs: Double?
+    /// `K/N` when this report holds one shard of a larger run.
+    public var shard: String?
+
+    enum CodingKeys: String, CodingKey {
+        case format, created, machine, backends, fixtures, summary, cases, warnings, shard
+        case calibrationMs = "calibration_ms"
+    }
 
     public init(created: String, machine: MachineInfo, backends: [BackendInfo], fixtures: [String],
-                cases: [CaseResult], warnings: [String]) {
+                cases: [CaseResult], warnings: [String], calibrationMs: Double? = nil, shard: String? = nil) {
+        self.calibrationMs = calibrationMs
+        self.shard = shard
         self.created = created
         self.machine = machine
         self.backends = backends

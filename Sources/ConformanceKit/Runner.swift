@@ -10,6 +10,9 @@ public struct RunOptions {
     public var timeBudget = 0.02
     /// At most this many timed repetitions per phase.
     public var maxRepeats = 15
+    /// `(k, n)`: run only shard k of n (1-based), a deterministic split by case id, so a CI
+    /// matrix can spread a run over machines and `conformance merge` can join the reports.
+    public var shard: (Int, Int)?
     public init() {}
 }
 
@@ -26,6 +29,7 @@ public struct Runner {
 
     public func selected(_ files: [FixtureFile]) -> [FixtureCase] {
         files.flatMap(\.cases).filter { c in
+            if let (k, n) = options.shard, Int(fnv1a(c.id) % UInt64(n)) != k - 1 { return false }
             guard let f = options.filter else { return true }
             return f.firstMatch(in: c.id, range: NSRange(c.id.startIndex..., in: c.id)) != nil
         }
@@ -69,6 +73,7 @@ public struct Runner {
             r.message = "\(c.file): case '\(c.name)': \(error)"
             return
         }
+        r.arguments = spec.args.map { "\($0)=\($1.brief)" }.joined(separator: " ")
         let start = DispatchTime.now()
         let outcome = Result { try Warnings.collect { try backend.call(spec.op, Arguments(op: spec.op, args)) } }
         let firstForward = seconds(since: start)
@@ -88,6 +93,7 @@ public struct Runner {
             return
         }
         let outputs = flatten(value)
+        r.flops = FlopCount.forward(op: spec.op, args: args, outputShape: outputs.first??.shape)
         let lengths = ToleranceRule.reductionLengths(op: spec.op, args: args, outputShape: outputs.first??.shape)
         if let expected = spec.expect?.outputs {
             guard let (tolerance, source) = tolerance(c.tolerance, expected.compactMap { $0 }.first?.dtype, terms: lengths.output) else { return }
@@ -107,10 +113,7 @@ public struct Runner {
                 }
                 let a = compare(actual, e, tolerance: tolerance)
                 r.record(a)
-                if let m = a.mismatch, r.status == .pass {
-                    r.status = .fail
-                    r.message = "output" + (expected.count > 1 ? " \(i)" : "") + " " + m
-                }
+                if let m = a.mismatch { r.fail("output" + (expected.count > 1 ? " \(i)" : "") + " " + m, a) }
             }
         }
         var firstBackward: Double?
@@ -136,10 +139,7 @@ public struct Runner {
                 }
                 let a = compare(g, expected, tolerance: tolerance)
                 grads.append(GradResult(name: name, agreement: a, tolerance: tolerance))
-                if let m = a.mismatch, r.status == .pass {
-                    r.status = .fail
-                    r.message = "grad of \(name) \(m)"
-                }
+                if let m = a.mismatch { r.fail("grad of \(name) \(m)", a) }
             }
             r.grads = grads.isEmpty ? nil : grads
             if options.gradcheck && backend.name == "reference" {
@@ -250,5 +250,22 @@ func judge<T>(_ outcome: Result<T, Error>, expectedError expected: ErrorSpec) ->
         if t.type == expected.type && (expected.match.map { search($0, in: t.message) } ?? true) { return (.pass, nil) }
         return (.error, "expected \(want), got \(t.type): \(t.message)")
     case .failure(let e): return (.error, "expected \(want), got \(e)")
+    }
+}
+
+/// FNV-1a over the id's UTF-8 bytes: a hash that is the same on every machine and run.
+func fnv1a(_ s: String) -> UInt64 {
+    s.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
+}
+
+extension ValueSpec {
+    /// A short spelling for reports: tensors by dtype and shape (∇ when they require grad).
+    var brief: String {
+        switch self {
+        case .literal(let v): return v.pythonDescription
+        case .tensor(let t): return "\(t.dtype.rawValue)\(shapeString(t.shape))" + (t.requiresGrad ? "∇" : "")
+        case .ref(let name): return name
+        case .list(let items): return "[" + items.map(\.brief).joined(separator: ", ") + "]"
+        }
     }
 }
