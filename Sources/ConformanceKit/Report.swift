@@ -48,6 +48,11 @@ public struct CaseResult: Codable, Equatable {
     public var mismatches: [ElementMismatch]?
     /// Floating-point operations of the forward, where a count is defined (conv, linear, ...).
     public var flops: Double?
+    /// With several backends: this backend's agreement with the reference's outputs and gradients.
+    public var vsReference: Agreement?
+    public var vsReferenceGrads: [GradResult]?
+    /// The reference's forward time divided by this backend's.
+    public var speedup: Double?
 
     public init(id: String, backend: String, op: String, status: Status, message: String? = nil) {
         self.id = id
@@ -76,7 +81,8 @@ public struct CaseResult: Codable, Equatable {
         case id, backend, op, status, message, tolerance, grads, gradcheck, tags
         case maxAbsErr = "max_abs_err", maxRelErr = "max_rel_err", maxULP = "max_ulp"
         case toleranceUse = "tolerance_use", toleranceSource = "tolerance_source"
-        case forwardMs = "forward_ms", backwardMs = "backward_ms", arguments, mismatches, flops
+        case forwardMs = "forward_ms", backwardMs = "backward_ms", arguments, mismatches, flops, speedup
+        case vsReference = "vs_reference", vsReferenceGrads = "vs_reference_grads"
     }
 }
 

@@ -36,42 +36,86 @@ public struct Runner {
     }
 
     /// Runs every selected case on every backend; `progress(done, total, id)` after each.
+    /// With several backends, each one's outputs and gradients are also compared with the first
+    /// backend's (the reference, when it runs): `vs_reference` in the report, and the verdict of
+    /// a case that has no expected values of its own.
     public func run(_ cases: [FixtureCase], progress: ((Int, Int, String) -> Void)? = nil) -> [CaseResult] {
         var results: [CaseResult] = []
         let total = cases.count * backends.count
+        let ordered = backends.sorted { ($0.name == "reference" ? 0 : 1) < ($1.name == "reference" ? 0 : 1) }
         for c in cases {
-            for b in backends {
-                results.append(run(c, on: b))
+            var baseline: (result: CaseResult, computed: Computed)?
+            for b in ordered {
+                var (r, computed) = runCapturing(c, on: b)
+                if let computed, let base = baseline {
+                    compareWithReference(c, &r, computed, base.result, base.computed)
+                } else if baseline == nil, let computed, ordered.count > 1 {
+                    baseline = (r, computed)
+                }
+                results.append(r)
                 progress?(results.count, total, c.id)
             }
         }
         return results
     }
 
-    public func run(_ c: FixtureCase, on backend: any Backend) -> CaseResult {
+    public func run(_ c: FixtureCase, on backend: any Backend) -> CaseResult { runCapturing(c, on: backend).0 }
+
+    /// What a backend computed for a single-call case: outputs and the gradients of its inputs.
+    struct Computed {
+        var outputs: [Tensor?] = []
+        var grads: [String: Tensor] = [:]
+        var terms = (output: 1, grads: [String: Int]())
+    }
+
+    func runCapturing(_ c: FixtureCase, on backend: any Backend) -> (CaseResult, Computed?) {
         var r = CaseResult(id: c.id, backend: backend.name, op: c.op, status: .pass)
         r.tags = c.tags.isEmpty ? nil : c.tags
+        var computed: Computed?
         switch c.body {
         case .invalid(let why):
             r.status = .invalid
             r.message = why
         case .call(let spec):
-            runCall(c, spec, on: backend, into: &r)
+            computed = runCall(c, spec, on: backend, into: &r)
         case .program(let steps):
             var program = ProgramRun(backend: backend, testCase: c)
             program.run(steps, into: &r)
         }
-        return r
+        return (r, computed)
+    }
+
+    /// Agreement of another backend's outputs and gradients with the reference's, at the case's
+    /// tolerance (or the default rule); and the speed-up of its forward over the reference's.
+    private func compareWithReference(_ c: FixtureCase, _ r: inout CaseResult, _ mine: Computed, _ baseResult: CaseResult, _ base: Computed) {
+        if let mineMs = r.forwardMs, let baseMs = baseResult.forwardMs, mineMs > 0 { r.speedup = baseMs / mineMs }
+        var agreement = Agreement(), grads: [GradResult] = []
+        for (a, b) in zip(mine.outputs, base.outputs) {
+            guard let a, let b else { continue }
+            let (t, _) = tolerance(c.tolerance, b.dtype, terms: base.terms.output)!
+            agreement = agreement.merged(compare(a, TensorSpec(shape: b.shape, data: b.data, requiresGrad: false), tolerance: t))
+        }
+        for (name, b) in base.grads.sorted(by: { $0.key < $1.key }) {
+            guard let a = mine.grads[name] else { continue }
+            let (t, _) = tolerance(c.gradTolerance ?? c.tolerance, b.dtype, terms: base.terms.grads[name] ?? 1)!
+            grads.append(GradResult(name: name, agreement: compare(a, TensorSpec(shape: b.shape, data: b.data, requiresGrad: false), tolerance: t), tolerance: t))
+        }
+        r.vsReference = agreement
+        r.vsReferenceGrads = grads.isEmpty ? nil : grads
+        // A case without expected values is judged by agreement with the reference alone.
+        guard case .call(let spec) = c.body, spec.expect?.outputs == nil, spec.expect?.error == nil else { return }
+        if let m = agreement.mismatch { r.fail("disagrees with \(baseResult.backend): output \(m)", agreement) }
+        for g in grads { if let m = g.agreement.mismatch { r.fail("disagrees with \(baseResult.backend): grad of \(g.name) \(m)", g.agreement) } }
     }
 
     // MARK: single-call cases
 
-    private func runCall(_ c: FixtureCase, _ spec: CallSpec, on backend: any Backend, into r: inout CaseResult) {
+    private func runCall(_ c: FixtureCase, _ spec: CallSpec, on backend: any Backend, into r: inout CaseResult) -> Computed? {
         let args: [String: Value]
         do { args = try materialize(spec.args) } catch {
             r.status = .invalid
             r.message = "\(c.file): case '\(c.name)': \(error)"
-            return
+            return nil
         }
         r.arguments = spec.args.map { "\($0)=\($1.brief)" }.joined(separator: " ")
         let start = DispatchTime.now()
@@ -80,36 +124,37 @@ public struct Runner {
 
         if let expected = spec.expect?.error {
             (r.status, r.message) = judge(outcome.map(\.0), expectedError: expected)
-            return
+            return nil
         }
         let value: Value, warnings: [Warning]
         switch outcome {
-        case .failure(let e): (r.status, r.message) = unexpected(e); return
+        case .failure(let e): (r.status, r.message) = unexpected(e); return nil
         case .success(let (v, w)): (value, warnings) = (v, w)
         }
         if let pattern = spec.expect?.warning, !warnings.contains(where: { search(pattern, in: $0.message) }) {
             r.status = .fail
             r.message = "expected a warning matching /\(pattern)/, got " + (warnings.isEmpty ? "none" : warnings.map(\.description).joined(separator: "; "))
-            return
+            return nil
         }
         let outputs = flatten(value)
         r.flops = FlopCount.forward(op: spec.op, args: args, outputShape: outputs.first??.shape)
         let lengths = ToleranceRule.reductionLengths(op: spec.op, args: args, outputShape: outputs.first??.shape)
+        var computed = Computed(outputs: outputs, terms: (lengths.output, lengths.grads))
         if let expected = spec.expect?.outputs {
-            guard let (tolerance, source) = tolerance(c.tolerance, expected.compactMap { $0 }.first?.dtype, terms: lengths.output) else { return }
+            guard let (tolerance, source) = tolerance(c.tolerance, expected.compactMap { $0 }.first?.dtype, terms: lengths.output) else { return computed }
             r.tolerance = tolerance
             r.toleranceSource = source
             guard expected.count == outputs.count || (!(spec.expect?.isTuple ?? false) && outputs.count >= 1) else {
                 r.status = .fail
                 r.message = "the op returned \(outputs.count) outputs, the fixture expects \(expected.count)"
-                return
+                return computed
             }
             for (i, e) in expected.enumerated() {
                 guard let e else { continue }
                 guard let actual = outputs[i] else {
                     r.status = .fail
                     r.message = "output \(i) is None, expected a tensor"
-                    return
+                    return computed
                 }
                 let a = compare(actual, e, tolerance: tolerance)
                 r.record(a)
@@ -121,14 +166,15 @@ public struct Runner {
             guard let root = outputs.first ?? nil else {
                 r.status = .error
                 r.message = "backward: the op returned no tensor"
-                return
+                return computed
             }
             let start = DispatchTime.now()
             do { try root.backward(gradient: b.gradOutput?.make()) } catch {
                 (r.status, r.message) = unexpected(error, during: "backward")
-                return
+                return computed
             }
             firstBackward = seconds(since: start)
+            for (name, value) in args { if let g = value.tensor?.grad { computed.grads[name] = g } }
             var grads: [GradResult] = []
             for (name, expected) in b.grads {
                 let (tolerance, _) = self.tolerance(c.gradTolerance ?? c.tolerance, expected.dtype, terms: lengths.grads[name] ?? 1)!
@@ -165,6 +211,7 @@ public struct Runner {
                 return seconds(since: start)
             }
         }
+        return computed
     }
 
     /// The case's tolerance, or the rule's for `dtype` and `terms`; nil only without a dtype.

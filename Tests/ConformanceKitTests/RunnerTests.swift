@@ -64,6 +64,20 @@ let toyBackend = OpTable(name: "toy", ops: [
         #expect(r[2].message == "expected RuntimeError, but the call succeeded")
     }
 
+    @Test func casesWithoutExpectedValuesAreJudgedByAgreementWithTheReference() throws {
+        let reference = OpTable(name: "reference", ops: ["relu": toyBackend.ops["relu"]!])
+        let off = OpTable(name: "other", ops: ["relu": toyBackend.ops["sigmoid"]!])  // x + 1 instead of 2x
+        let same = OpTable(name: "same", ops: ["relu": toyBackend.ops["relu"]!])
+        var options = RunOptions()
+        options.timeBudget = 0
+        let cases = try load(file(#"{"name": "bench", "call": "relu", "args": {"input": \#(input)}}"#)).cases
+        let r = Runner(backends: [off, same, reference], options: options).run(cases)
+        #expect(r.map(\.backend) == ["reference", "other", "same"])
+        #expect(r.map(\.status) == [.pass, .fail, .pass])
+        #expect(r[1].message?.hasPrefix("disagrees with reference: output at [1]: got -1.0, expected -4.0") == true)  // 1 + 1 == 2·1 at [0]
+        #expect(r[2].vsReference?.passed == true && r[2].speedup != nil)
+    }
+
     @Test func programsRunStepsAndKeepGoingAfterExpectedErrors() throws {
         let r = try run(#"""
             {"name": "p", "program": [
