@@ -165,6 +165,27 @@ public struct Report: Codable, Equatable {
         return try e.encode(self)
     }
 
+    /// The report as a committed baseline keeps it: only what `Gate` reads (status, worst
+    /// tolerance use of outputs and gradients, timings, calibration), as compact JSON.
+    public func baselineData() throws -> Data {
+        var slim = self
+        slim.warnings = []
+        slim.cases = cases.map { c in
+            var b = CaseResult(id: c.id, backend: c.backend, op: c.op, status: c.status)
+            b.toleranceUse = c.toleranceUse
+            b.grads = c.grads?.map { g in
+                GradResult(name: g.name, agreement: Agreement(toleranceUse: g.agreement.toleranceUse), tolerance: g.tolerance)
+            }
+            b.forwardMs = c.forwardMs
+            b.backwardMs = c.backwardMs
+            return b
+        }
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try e.encode(slim)
+    }
+
     public static func load(_ data: Data) throws -> Report {
         let d = JSONDecoder()
         d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -78,6 +78,9 @@ public struct Runner {
             r.message = why
         case .call(let spec):
             computed = runCall(c, spec, on: backend, into: &r)
+        case .program where !backend.supportsPrograms:
+            r.status = .unsupported
+            r.message = "program cases need tensors in this process; the \(backend.name) backend runs elsewhere"
         case .program(let steps):
             var program = ProgramRun(backend: backend, testCase: c)
             program.run(steps, into: &r)

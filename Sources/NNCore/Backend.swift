@@ -21,10 +21,14 @@ public protocol Backend {
     var details: String { get }
     /// The kernel for PyTorch op `op`, or nil when this backend does not implement it.
     func implementation(of op: String) -> OpFunction?
+    /// Whether program cases (in-place rules, modules, autograd attributes) can run on it:
+    /// they need tensors that live in this process (an external process's cannot).
+    var supportsPrograms: Bool { get }
 }
 
 extension Backend {
     public var details: String { "" }
+    public var supportsPrograms: Bool { true }
 
     /// Calls `op` as Python would: unknown ops and unimplemented kernels are `Unsupported`,
     /// an unexpected keyword is PyTorch's TypeError.

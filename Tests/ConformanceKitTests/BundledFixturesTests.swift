@@ -20,5 +20,15 @@ import Testing
         for r in results where r.status != .pass {
             Issue.record("\(r.status.rawValue) \(r.id): \(r.message ?? "")")
         }
+        // CI's regression gate: the committed baseline (refresh it on purpose with
+        // `swift run -c release conformance run Fixtures --save-baseline Reports/baseline.json`).
+        // Speed is not judged here: this is a debug build, the baseline a release one.
+        let baselinePath = URL(fileURLWithPath: Self.fixtures).deletingLastPathComponent().appendingPathComponent("Reports/baseline.json").path
+        let baseline = try Report.load(try #require(FileManager.default.contents(atPath: baselinePath)))
+        let current = Report(created: "", machine: baseline.machine, backends: baseline.backends, fixtures: [], cases: results, warnings: [])
+        var gateOptions = GateOptions()
+        gateOptions.slowdownThreshold = .infinity
+        let gate = Gate.check(baseline: baseline, current: current, options: gateOptions)
+        #expect(gate.passed, "\(gate.summary())")
     }
 }

@@ -3,29 +3,8 @@ import ConformanceKit
 import Foundation
 import NNCore
 import NNModules
+import NNOptimized
 import NNReference
-
-@main
-struct Conformance: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "conformance",
-        abstract: "Check neural-network ops against PyTorch-generated fixtures (nnconf/1).",
-        subcommands: [Run.self, List.self],
-        defaultSubcommand: Run.self)
-}
-
-/// The backends a run can use, by name.
-enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
-    case reference, optimized, all
-
-    func backends() throws -> [any Backend] {
-        switch self {
-        case .reference: return [Reference.backend]
-        case .optimized, .all:
-            throw ValidationError("the optimized backend does not exist yet; use --backend reference")
-        }
-    }
-}
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run fixtures and report agreement and timings.")
@@ -33,7 +12,7 @@ struct Run: ParsableCommand {
     @Argument(help: "Fixture files or directories (searched recursively for *.json).")
     var paths: [String] = ["Fixtures"]
 
-    @Option(help: "Which backend(s) to run.")
+    @Option(help: "reference, optimized, all (both, compared), or exec:'CMD ARGS' (an external backend, compared with the reference).")
     var backend: BackendChoice = .reference
 
     @Option(help: "Run only cases whose id matches this regular expression.")
@@ -41,6 +20,9 @@ struct Run: ParsableCommand {
 
     @Option(help: "Where to write the JSON report.")
     var json: String = "Reports/report.json"
+
+    @Option(help: "Also write the run as a compact gate baseline (what `conformance gate` reads), e.g. Reports/baseline.json.")
+    var saveBaseline: String?
 
     @Flag(help: "Also check the reference backward against float64 finite differences.")
     var gradcheck = false
@@ -53,6 +35,8 @@ struct Run: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Print only the totals and the cases that do not pass.")
     var quiet = false
+
+    @OptionGroup var outputs: OutputOptions
 
     @Option(help: "Run only shard K of N (K/N, 1-based; a deterministic split by case id).")
     var shard: String?
@@ -102,45 +86,13 @@ struct Run: ParsableCommand {
         try FileManager.default.createDirectory(
             at: URL(fileURLWithPath: json).deletingLastPathComponent(), withIntermediateDirectories: true)
         try report.jsonData().write(to: URL(fileURLWithPath: json))
+        try outputs.write(report, defaultHTML: "Reports/index.html")
+        if let path = saveBaseline { try save(String(decoding: try report.baselineData(), as: UTF8.self), to: path) }
         var text = Terminal.summary(report, fixtureArgs: paths)
         if quiet, let cut = text.range(of: "\n\n") { text = String(text[cut.upperBound...]) }
         print(text)
         for w in report.warnings.prefix(20) { print("warning: \(w)") }
-        print("\nJSON report: \(json)")
+        print("\nJSON report: \(json)" + (outputs.html.map { $0.isEmpty ? "" : ", HTML: \($0)" } ?? ", HTML: Reports/index.html"))
         if !report.ok { throw ExitCode.failure }
-    }
-}
-
-struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "List the ops and modules, which backends implement the ops, and how many fixture cases cover each.")
-
-    @Argument(help: "Fixture files or directories to count cases in.")
-    var paths: [String] = ["Fixtures"]
-
-    func run() throws {
-        let cases = ((try? FixtureLoader.load(paths: paths)) ?? []).flatMap(\.cases)
-        var ops: [String: Int] = [:], modules: [String: Int] = [:]
-        for c in cases {
-            switch c.body {
-            case .call(let spec): ops[spec.op, default: 0] += 1
-            case .program(let steps):
-                for op in Set(steps.flatMap(\.ops)) { ops[op, default: 0] += 1 }
-                for m in Set(steps.flatMap(\.moduleClasses)) { modules[m, default: 0] += 1 }
-            case .invalid: break
-            }
-        }
-        let backends: [any Backend] = [Reference.backend]
-        let column = { (s: String) in s.padding(toLength: 26, withPad: " ", startingAt: 0) }
-        print(column("op") + backends.map { column($0.name) }.joined() + "fixture cases")
-        for op in Signatures.all.keys.sorted() {
-            print(column(op) + backends.map { column($0.implementation(of: op) == nil ? "-" : "yes") }.joined() + "\(ops[op] ?? 0)")
-        }
-        print("\n" + column("module (torch.nn)") + "fixture cases")
-        for m in Modules.classNames { print(column(m) + "\(modules[m] ?? 0)") }
-        let unknownOps = ops.keys.filter { Signatures.all[$0] == nil }.sorted()
-        let unknownModules = modules.keys.filter { !Modules.classNames.contains($0) }.sorted()
-        if !unknownOps.isEmpty { print("\nops in fixtures that nnconf does not know: " + unknownOps.joined(separator: ", ")) }
-        if !unknownModules.isEmpty { print("modules in fixtures that nnconf does not know: " + unknownModules.joined(separator: ", ")) }
     }
 }

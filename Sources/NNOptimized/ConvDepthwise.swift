@@ -1,0 +1,221 @@
+/// Depthwise convolution (`groups == inChannels`: one input channel per group, `m` output
+/// channels per input channel) as direct loops instead of GEMMs with an inner dimension of `K`.
+///
+/// With stride 1 everywhere (the common case) each input plane is copied into a zero-padded
+/// plane of `Dp × Hp × Wp` (the padded input; `Hp = oh + dh·(kh − 1)`, ...), and the output is
+/// computed in the same row pitch: output position `(a, b, o)` sits at `j = (a·Hp + b)·Wp + o`
+/// and kernel tap `q` reads the padded input at `j + offset(q)`. Each tap is then one long vector
+/// loop over all `j` (`y[j] += w[q] · xpad[j + offset(q)]`); the columns `o ≥ ow` of each row
+/// are scratch and dropped. Other strides go row by row over the unpadded planes.
+///
+/// For each output element the taps come in the reference's order, starting from the bias.
+struct DepthwiseConvolution {
+    let geometry: ConvGeometry
+    let batch: Int
+    let inChannels: Int
+    let outChannels: Int
+
+    var multiplier: Int { outChannels / inChannels }
+
+    /// The padded-plane layout of the stride-1 path, or nil for other strides.
+    private var flat: FlatLayout? {
+        let g = geometry
+        guard g.sd == 1 && g.sh == 1 && g.sw == 1 else { return nil }
+        return FlatLayout(g)
+    }
+
+    /// Writes every element of `y` `[batch, outChannels, positions]`.
+    func forward<T: BLASScalar>(x: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
+                                y: UnsafeMutablePointer<T>) {
+        let geo = geometry, P = geo.positionCount, IV = geo.imageVolume, K = geo.kernelVolume
+        let (Cin, Cout, m, sw) = (inChannels, outChannels, multiplier, geo.sw)
+        if let f = flat {
+            Threads.forEach(batch * Cin, costPerItem: m * K * f.span) { r in
+                BLASKernels.scratch(f.volume + f.span) { (buffer: UnsafeMutablePointer<T>) in
+                    let xpad = buffer, acc = buffer + f.volume
+                    for item in r {
+                        f.pad(x + item * IV, into: xpad)
+                        let b = item / Cin
+                        for oc in (item % Cin) * m ..< (item % Cin + 1) * m {
+                            let wr = weight + oc * K
+                            acc.update(repeating: bias?[oc] ?? 0, count: f.span)
+                            BLASKernels.reading(f.offsets) { offsets in
+                                ConvKernels.stencil(acc, f.span, xpad, offsets: offsets, weights: wr, taps: K)
+                            }
+                            f.crop(acc, into: y + (b * Cout + oc) * P)
+                        }
+                    }
+                }
+            }
+            return
+        }
+        Threads.forEach(batch * Cout, costPerItem: K * P) { r in
+            for item in r {
+                let (b, oc) = item.quotientAndRemainder(dividingBy: Cout)
+                let xp = x + (b * Cin + oc / m) * IV, yp = y + item * P, wr = weight + oc * K
+                yp.update(repeating: bias?[oc] ?? 0, count: P)
+                geo.forEachTap { pr, ir, q, lo, hi, off in
+                    let wv = wr[q], yr = yp + pr, xr = xp + ir + off
+                    for o in lo..<hi { yr[o] += xr[o * sw] * wv }
+                }
+            }
+        }
+    }
+
+    /// `∂x` into `gx` `[batch, inChannels, image]`, which must start zeroed.
+    func inputGradient<T: BLASScalar>(gy: UnsafePointer<T>, weight: UnsafePointer<T>, gx: UnsafeMutablePointer<T>) {
+        let geo = geometry, P = geo.positionCount, IV = geo.imageVolume, K = geo.kernelVolume
+        let (Cin, Cout, m, sw) = (inChannels, outChannels, multiplier, geo.sw)
+        if let f = flat {
+            // ∂xpad[i] = Σ_q w[q] · ∂y[i − offset(q)]: a stencil over ∂y laid out in padded pitch
+            // with `reach` zeros before it (and enough after), so no index leaves the buffer.
+            let reach = f.offsets.last ?? 0
+            let reversed = f.offsets.map { reach - $0 }
+            let extended = f.volume + 2 * reach
+            Threads.forEach(batch * Cin, costPerItem: m * K * f.volume) { r in
+                BLASKernels.scratch(f.volume + extended) { (buffer: UnsafeMutablePointer<T>) in
+                    let gxpad = buffer, gyext = buffer + f.volume
+                    gyext.update(repeating: 0, count: extended)
+                    for item in r {
+                        gxpad.update(repeating: 0, count: f.volume)
+                        let b = item / Cin
+                        for oc in (item % Cin) * m ..< (item % Cin + 1) * m {
+                            f.spread(gy + (b * Cout + oc) * P, into: gyext + reach)
+                            BLASKernels.reading(reversed) { offsets in
+                                ConvKernels.stencil(gxpad, f.volume, gyext, offsets: offsets, weights: weight + oc * K, taps: K)
+                            }
+                        }
+                        f.unpad(gxpad, into: gx + item * IV)
+                    }
+                }
+            }
+            return
+        }
+        Threads.forEach(batch * Cin, costPerItem: m * K * P) { r in
+            for item in r {
+                let (b, c) = item.quotientAndRemainder(dividingBy: Cin)
+                let gxp = gx + item * IV
+                for oc in c * m ..< (c + 1) * m {
+                    let gyp = gy + (b * Cout + oc) * P, wr = weight + oc * K
+                    geo.forEachTap { pr, ir, q, lo, hi, off in
+                        let wv = wr[q], gyr = gyp + pr, gxr = gxp + ir + off
+                        for o in lo..<hi { gxr[o * sw] += gyr[o] * wv }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `∂w` into `gw` `[outChannels, 1, K]`, which must start zeroed.
+    func weightGradient<T: BLASScalar>(gy: UnsafePointer<T>, x: UnsafePointer<T>, gw: UnsafeMutablePointer<T>) {
+        let geo = geometry, P = geo.positionCount, IV = geo.imageVolume, K = geo.kernelVolume
+        let (Cin, Cout, m, sw) = (inChannels, outChannels, multiplier, geo.sw)
+        if let f = flat {
+            Threads.forEach(Cout, costPerItem: batch * K * f.span) { r in
+                BLASKernels.scratch(f.volume + f.span) { (buffer: UnsafeMutablePointer<T>) in
+                    let xpad = buffer, gyflat = buffer + f.volume
+                    for oc in r {
+                        let gwr = gw + oc * K
+                        for b in 0..<batch {
+                            f.pad(x + (b * Cin + oc / m) * IV, into: xpad)
+                            f.spread(gy + (b * Cout + oc) * P, into: gyflat)
+                            BLASKernels.reading(f.offsets) { offsets in
+                                ConvKernels.dots(gyflat, f.span, xpad, offsets: offsets, taps: K, into: gwr)
+                            }
+                        }
+                    }
+                }
+            }
+            return
+        }
+        Threads.forEach(Cout, costPerItem: batch * K * P) { r in
+            for oc in r {
+                let gwr = gw + oc * K
+                for b in 0..<batch {
+                    let gyp = gy + (b * Cout + oc) * P, xp = x + (b * Cin + oc / m) * IV
+                    geo.forEachTap { pr, ir, q, lo, hi, off in
+                        let gyr = gyp + pr, xr = xp + ir + off
+                        var s: T = 0
+                        for o in lo..<hi { s += gyr[o] * xr[o * sw] }
+                        gwr[q] += s
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The padded planes of the stride-1 depthwise path (see `DepthwiseConvolution`).
+private struct FlatLayout {
+    let geometry: ConvGeometry
+    /// Padded plane sizes: the positions plus the kernel's dilated extent.
+    let dp: Int, hp: Int, wp: Int
+    /// Elements of a padded plane.
+    let volume: Int
+    /// `j` runs over `0..<span`: from position (0, 0, 0) to the last one, in padded pitch.
+    let span: Int
+    /// Per kernel tap, its offset into the padded input.
+    let offsets: [Int]
+
+    init(_ g: ConvGeometry) {
+        geometry = g
+        dp = g.od + g.dd * (g.kd - 1)
+        hp = g.oh + g.dh * (g.kh - 1)
+        wp = g.ow + g.dw * (g.kw - 1)
+        volume = dp * hp * wp
+        span = g.positionCount == 0 ? 0 : ((g.od - 1) * hp + (g.oh - 1)) * wp + g.ow
+        var offsets: [Int] = []
+        for kz in 0..<g.kd {
+            for ky in 0..<g.kh {
+                for kx in 0..<g.kw { offsets.append((kz * g.dd * hp + ky * g.dh) * wp + kx * g.dw) }
+            }
+        }
+        self.offsets = offsets
+    }
+
+    /// Image row `(z, y)` lands at padded row `(z + pd, y + ph)`, column offset `pw`; the rows of
+    /// the image that fall inside the padded plane.
+    @inline(__always)
+    private func forEachImageRow(_ body: (_ imageRow: Int, _ paddedRow: Int, _ count: Int) -> Void) {
+        let g = geometry
+        let width = min(g.iw, wp - g.pw)
+        guard width > 0 else { return }
+        for z in 0..<min(g.id, dp - g.pd) {
+            for y in 0..<min(g.ih, hp - g.ph) {
+                body((z * g.ih + y) * g.iw, ((z + g.pd) * hp + y + g.ph) * wp + g.pw, width)
+            }
+        }
+    }
+
+    /// Copies an image plane into a zeroed padded plane.
+    @inline(__always)
+    func pad<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
+        dst.update(repeating: 0, count: volume)
+        forEachImageRow { i, p, n in ConvKernels.copy(src + i, into: dst + p, n) }
+    }
+
+    /// Copies the image part of a padded plane into an image plane.
+    @inline(__always)
+    func unpad<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
+        forEachImageRow { i, p, n in ConvKernels.copy(src + p, into: dst + i, n) }
+    }
+
+    /// Lays out a plane of positions in padded pitch, zero in the scratch columns.
+    @inline(__always)
+    func spread<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
+        let g = geometry
+        dst.update(repeating: 0, count: span)
+        for a in 0..<g.od {
+            for b in 0..<g.oh { ConvKernels.copy(src + (a * g.oh + b) * g.ow, into: dst + (a * hp + b) * wp, g.ow) }
+        }
+    }
+
+    /// The positions of a plane in padded pitch, packed.
+    @inline(__always)
+    func crop<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
+        let g = geometry
+        for a in 0..<g.od {
+            for b in 0..<g.oh { ConvKernels.copy(src + (a * hp + b) * wp, into: dst + (a * g.oh + b) * g.ow, g.ow) }
+        }
+    }
+}
