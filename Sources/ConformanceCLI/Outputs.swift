@@ -8,20 +8,25 @@ struct OutputOptions: ParsableArguments {
     @Option(help: "Self-contained HTML report (default with `run`: Reports/index.html; \"\" for none).")
     var html: String?
 
-    @Option(help: "JUnit XML for CI test views.")
+    @Option(help: "JUnit XML for CI test views (default with `run`: Reports/junit.xml; \"\" for none).")
     var junit: String?
 
-    @Option(help: "Markdown summary for a pull-request comment.")
+    @Option(help: "Markdown summary for a pull-request comment (default with `run`: Reports/summary.md; \"\" for none).")
     var markdown: String?
 
     @Option(help: "A baseline report: the Markdown summary then shows deltas and regressions against it.")
     var baseline: String?
 
-    func write(_ report: Report, defaultHTML: String?) throws {
+    /// Writes each form asked for, or its default in `directory` (nil: only those asked for).
+    func write(_ report: Report, defaultsIn directory: String?) throws {
         let baselineReport = try baseline.map { try loadReport($0) }
-        if let path = html ?? defaultHTML, !path.isEmpty { try save(HTMLReport.render(report), to: path) }
-        if let path = junit { try save(JUnitReport.render(report), to: path) }
-        if let path = markdown { try save(MarkdownReport.render(report, baseline: baselineReport), to: path) }
+        func path(_ given: String?, _ name: String) -> String? {
+            let p = given ?? directory.map { "\($0)/\(name)" }
+            return p?.isEmpty == false ? p : nil
+        }
+        if let p = path(html, "index.html") { try save(HTMLReport.render(report), to: p) }
+        if let p = path(junit, "junit.xml") { try save(JUnitReport.render(report), to: p) }
+        if let p = path(markdown, "summary.md") { try save(MarkdownReport.render(report, baseline: baselineReport), to: p) }
     }
 }
 
@@ -50,7 +55,8 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var outputs: OutputOptions
 
     func run() throws {
-        try outputs.write(try loadReport(json), defaultHTML: outputs.junit == nil && outputs.markdown == nil ? "Reports/index.html" : nil)
+        let asked = outputs.html != nil || outputs.junit != nil || outputs.markdown != nil
+        try outputs.write(try loadReport(json), defaultsIn: asked ? nil : "Reports")
     }
 }
 

@@ -86,13 +86,13 @@ struct Run: ParsableCommand {
         try FileManager.default.createDirectory(
             at: URL(fileURLWithPath: json).deletingLastPathComponent(), withIntermediateDirectories: true)
         try report.jsonData().write(to: URL(fileURLWithPath: json))
-        try outputs.write(report, defaultHTML: "Reports/index.html")
+        try outputs.write(report, defaultsIn: "Reports")
         if let path = saveBaseline { try save(String(decoding: try report.baselineData(), as: UTF8.self), to: path) }
         var text = Terminal.summary(report, fixtureArgs: paths)
         if quiet, let cut = text.range(of: "\n\n") { text = String(text[cut.upperBound...]) }
         print(text)
         for w in report.warnings.prefix(20) { print("warning: \(w)") }
-        print("\nJSON report: \(json)" + (outputs.html.map { $0.isEmpty ? "" : ", HTML: \($0)" } ?? ", HTML: Reports/index.html"))
+        print("\nReports: \(json), HTML \(outputs.html ?? "Reports/index.html"), JUnit \(outputs.junit ?? "Reports/junit.xml"), Markdown \(outputs.markdown ?? "Reports/summary.md")")
         if !report.ok { throw ExitCode.failure }
     }
 }
