@@ -1,8 +1,8 @@
 import NNCore
 
-/// `F.interpolate` modes `nearest`, `nearest-exact`, `linear`, `bilinear`, `trilinear` (without
-/// antialias) and `area` (adaptive average pooling); `bicubic`, `lanczos` and antialiased
-/// filters are `Unsupported`. Source indices and tap weights are computed per axis exactly as
+/// `F.interpolate` modes `nearest`, `nearest-exact`, `linear`, `bilinear`, `trilinear`, `area`
+/// (adaptive average pooling) and `bicubic` / antialiased filters (`SIMDInterpolateCubic.swift`);
+/// `lanczos` is `Unsupported`. Source indices and tap weights are computed per axis exactly as
 /// the reference computes them (ATen's index maths: scales in the element type, C's `floorf`,
 /// `nearest_idx` shortcuts for the backward and the channels-last kernel, the fused source
 /// coordinates). Linear modes then run separably, one axis per pass, innermost first, as the
@@ -16,10 +16,9 @@ extension Optimized {
     private static func simdInterpolate(_ call: InterpolateCall) throws -> Value {
         switch call.mode {
         case .area: return .tensor(try simdAdaptiveAveragePool(call.input, outputSize: call.outputSize))
-        case .bicubic, .lanczos: throw Unsupported("interpolate(mode='\(call.mode.rawValue)')")
+        case .lanczos: throw Unsupported("interpolate(mode='lanczos')")
         default: break
         }
-        if call.antialias { throw Unsupported("interpolate(antialias=True)") }
         switch call.input.dtype {
         case .float32: return .tensor(interpolate(call, as: Float.self))
         case .float64: return .tensor(interpolate(call, as: Double.self))
@@ -33,6 +32,12 @@ extension Optimized {
         let y: [T]
         let vjp: ([T]) -> [T]
         switch call.mode {
+        case .bilinear where call.antialias, .bicubic where call.antialias:
+            y = antialiasForward(call, x, planes: planes)
+            vjp = { g in antialiasBackward(call, g, planes: planes) }
+        case .bicubic:
+            y = cubicForward(call, x, planes: planes)
+            vjp = { g in cubicBackward(call, g, planes: planes) }
         case .nearest, .nearestExact:
             let forward = nearestSources(call, T.self), backward = nearestSources(call, Float.self, indexFunction: true)
             y = nearestForward(x, planes: planes, inSize: inSize, sources: forward)
@@ -170,8 +175,8 @@ extension Optimized {
         let inCount = inSize.reduce(1, *), outRows = rowOffsets.count, outCount = outRows * outW
         return g.withPointer { gp in
             srcW.withPointer { sw in
-                makeZeroedArray(planes * inCount) { gx in
-                    SIMDParallel.forEach(planes, costPerItem: outCount) { r in
+                makePlanewiseZeroedArray(planes: planes, planeSize: inCount, costPerPlane: outCount) { r, gx in
+                    do {
                         for p in r {
                             let src = gp + p * outCount, dst = gx + p * inCount
                             for row in 0..<outRows {

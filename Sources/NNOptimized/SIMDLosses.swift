@@ -185,13 +185,26 @@ extension Optimized {
     // MARK: mse, l1, smooth_l1, huber
 
     static func simdPairwise(_ call: PairwiseLossCall) throws -> Tensor {
-        if call.weight != nil { throw Unsupported("\(call.loss.rawValue) with weight=") }
-        return call.dtype == .float32 ? pairwise(Float.self, call) : pairwise(Double.self, call)
+        call.dtype == .float32 ? try pairwise(Float.self, call) : try pairwise(Double.self, call)
+    }
+
+    /// ATen's backward kernels for d = x − t, output gradient g and `norm` (1/n for `mean`):
+    /// mse 2·norm·d·g; l1 g·sgn d; smooth L1 ±norm·g beyond ±β, else norm·d·g/β; Huber
+    /// ±norm·g·δ beyond ±δ, else norm·d·g.
+    @inline(__always)
+    private static func slope<T: FloatScalar>(_ kind: PairwiseLoss, _ p: T, _ d: T, _ g: T, norm: Double) -> T {
+        let nn = T(norm)
+        switch kind {
+        case .mse: return T(2 * norm) * d * g
+        case .l1: return g * (d > 0 ? 1 : d < 0 ? -1 : d)
+        case .smoothL1: return d <= -p ? -nn * g : d >= p ? nn * g : nn * d * g / p
+        case .huber: return d <= -p ? -nn * g * p : d >= p ? nn * g * p : nn * d * g
+        }
     }
 
     /// f(d) with d = x − t: d², |d|, smooth L1, Huber; the backward is ATen's kernel of (x, t)
     /// for the input and of (t, x) for the target (see the reference's `slope`).
-    private static func pairwise<T: FloatScalar>(_: T.Type, _ call: PairwiseLossCall) -> Tensor {
+    private static func pairwise<T: FloatScalar>(_: T.Type, _ call: PairwiseLossCall) throws -> Tensor {
         let shape = call.shape, n = shape.reduce(1, *), p = T(call.parameter), half: T = 0.5, kind = call.loss
         let d: [T] = expanded(call.input, to: shape, T.self).withPointer { xp in
             expanded(call.target, to: shape, T.self).withPointer { tp in
@@ -210,6 +223,7 @@ extension Optimized {
         let losses: [T] = d.withPointer { dp in
             makeArray(n) { out in SIMDParallel.forEach(n, costPerItem: 2) { r in for k in r { out[k] = f(dp[k]) } } }
         }
+        if let weight = call.weight { return try weightedPairwise(call, d, losses, weight) }
         let sum: Double = losses.withPointer { lp in
             if T.self == Float.self { return vectorSum(n, cost: 1) { i, m in m == 16 ? vload(lp.float + i) : vloadPartial(lp.float + i, m) } }
             return losses.reduce(0.0) { $0 + Double($1) }
@@ -222,27 +236,45 @@ extension Optimized {
         return fusedLossNode(call.reduction == .none ? losses : nil, sum: sum, count: n, shape: shape, reduction: call.reduction,
                              divisor: nil, names: names, inputs: [input, target],
                              saving: kind == .l1 ? [] : [SavedTensor(input), SavedTensor(target)]) { g in
-            @inline(__always) func slope(_ d: T, _ g: T) -> T {
-                let nn = T(norm)
-                switch kind {
-                case .mse: return T(2 * norm) * d * g
-                case .l1: return g * (d > 0 ? 1 : d < 0 ? -1 : d)
-                case .smoothL1: return d <= -p ? -nn * g : d >= p ? nn * g : nn * d * g / p
-                case .huber: return d <= -p ? -nn * g * p : d >= p ? nn * g * p : nn * d * g
-                }
-            }
             // l1_loss is |d| then sum() / mean(); the fused kernels take the output gradient
             // itself (their `norm` divides for `mean`).
             let up = kind == .l1 ? g.composite(call.reduction, count: n, divisor: nil) : g
             func grad(_ sign: T, _ t: Tensor) -> Tensor? {
                 guard t.requiresGrad else { return nil }
                 let dd: [T] = d.withPointer { dp in
-                    makeArray(n) { out in SIMDParallel.forEach(n, costPerItem: 2) { r in for k in r { out[k] = slope(sign * dp[k], up[k]) } } }
+                    makeArray(n) { out in SIMDParallel.forEach(n, costPerItem: 2) { r in for k in r { out[k] = slope(kind, p, sign * dp[k], up[k], norm: norm) } } }
                 }
                 return simdGradient(dd, shape, for: t)
             }
             return [grad(1, input), kind == .l1 ? grad(1, target).map { neg($0) } : grad(-1, target)]
         }
+    }
+
+    /// With a weight, as `F.*_loss` composes it: ℓ = f(d)·w (`MulBackward0`, saving the weight;
+    /// its backward through f as PyTorch's pieces compute it), then `sum()`, `mean()` (huber) or
+    /// Σ ℓ / Σ w (`DivBackward0`, mse and l1), with this backend's `sum` and `div`.
+    private static func weightedPairwise<T: FloatScalar>(_ call: PairwiseLossCall, _ d: [T], _ loss: [T], _ weight: Tensor) throws -> Tensor {
+        let shape = call.shape, kind = call.loss, p = T(call.parameter), w = expanded(weight, to: shape, T.self)
+        let product = Tensor(shape: shape, zip(loss, w).map { $0 * $1 })
+        let saved = SavedTensor(weight), input = call.input, target = call.target
+        product.recording("MulBackward0", inputs: [input, target, weight], saving: [saved]) { g in
+            _ = try saved.unpack()
+            let gs = floatElements(g, T.self)
+            let df = zip(gs, w).map { $0 * $1 }
+            let dd = df.indices.map { k in kind == .mse ? df[k] * (2 * d[k]) : slope(kind, p, d[k], df[k], norm: 1) }
+            let dt = kind == .huber ? df.indices.map { slope(kind, p, -d[$0], df[$0], norm: 1) } : dd.map { -$0 }
+            return [input.requiresGrad ? simdGradient(dd, shape, for: input) : nil,
+                    target.requiresGrad ? simdGradient(dt, shape, for: target) : nil,
+                    weight.requiresGrad ? simdGradient(zip(gs, loss).map { $0 * $1 }, shape, for: weight) : nil]
+        }
+        func reduced(_ t: Tensor, _ r: LossReduction) throws -> Tensor {
+            guard r != .none else { return t }
+            let kind: ReductionCall.Kind = r == .sum ? .sum : .mean
+            return simdReduce(try ReductionCall(kind, Arguments(op: kind.rawValue, ["input": .tensor(t)])))
+        }
+        guard call.reduction == .mean && kind != .huber else { return try reduced(product, call.reduction) }
+        let total = try reduced(product, .sum), weights = try reduced(weight, .sum)
+        return try simdBinary(.div, Arguments(op: "div", ["input": .tensor(total), "other": .tensor(weights)]), inplace: false).tensor!
     }
 
     private static func neg(_ t: Tensor) -> Tensor {

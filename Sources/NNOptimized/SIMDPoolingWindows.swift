@@ -15,6 +15,10 @@ struct PoolAxis {
     let step: Int
     let first: [Int]
     let count: [Int]
+    /// Sliding windows: the stride, and the outputs whose windows lie wholly inside the input
+    /// (`first[o] = first[lo] + (o − lo)·stride`, `count[o] = kernel`), for vector loops.
+    let stride: Int
+    let interior: Range<Int>
 
     static let trivial = PoolAxis(inSize: 1, outSize: 1, step: 1, first: [0], count: [1])
 
@@ -28,7 +32,10 @@ struct PoolAxis {
             first.append(start + low * dilation)
             count.append(max(0, high - low + 1))
         }
-        self.init(inSize: inSize, outSize: outSize, step: dilation, first: first, count: count)
+        let inside = (0..<outSize).filter { $0 * stride - padding >= 0 && count[$0] == kernel }
+        let interior = inside.isEmpty ? 0..<0 : inside[0] ..< inside[0] + inside.count
+        self.init(inSize: inSize, outSize: outSize, step: dilation, first: first, count: count,
+                  stride: stride, interior: inside.last == interior.upperBound - 1 ? interior : 0..<0)
     }
 
     /// Adaptive windows `[⌊o·in/out⌋, ⌈(o+1)·in/out⌉)` (ATen's `start_index`, `end_index`).
@@ -38,13 +45,14 @@ struct PoolAxis {
         self.init(inSize: inSize, outSize: outSize, step: 1, first: first, count: zip(first, end).map { $1 - $0 })
     }
 
-    init(inSize: Int, outSize: Int, step: Int, first: [Int], count: [Int]) {
+    init(inSize: Int, outSize: Int, step: Int, first: [Int], count: [Int], stride: Int = 0, interior: Range<Int> = 0..<0) {
         (self.inSize, self.outSize, self.step, self.first, self.count) = (inSize, outSize, step, first, count)
+        (self.stride, self.interior) = (stride, interior)
     }
 }
 
 /// The windows of a pooling op over planes `[D, H, W]` (2-d pooling has a trivial D axis).
-struct PoolGeometry: @unchecked Sendable {
+struct PoolGeometry {
     let planes: Int
     let d: PoolAxis, h: PoolAxis, w: PoolAxis
 
