@@ -34,22 +34,8 @@ extension Optimized {
 
     static func simdUnary(_ f: UnaryFunction, _ args: Arguments, inplace: Bool) throws -> Value {
         let call = try UnaryPointwiseCall(f, args, inplace: inplace)
-        let x = call.input
-        let data = unaryForward(f, x.data.converted(to: call.dtype))
-        guard inplace else {
-            let y = Tensor(shape: x.shape, data: data)
-            let saved = f.savesOutput ? SavedTensor(output: y, of: f.backwardName) : nil
-            y.recording(f.backwardName, inputs: [x], saving: saved.map { [$0] } ?? []) { g in
-                [try unaryGradient(f, g, output: saved?.unpack())]
-            }
-            return .tensor(y)
-        }
-        if f.savesOutput {
-            x.commitInplace(data, name: f.backwardName, pullbackWithOutput: { g, y in [unaryGradient(f, g, output: y)] })
-        } else {
-            x.commitInplace(data, name: f.backwardName) { g in [unaryGradient(f, g, output: nil)] }
-        }
-        return .tensor(x)
+        let data = unaryForward(f, call.input.data.converted(to: call.dtype))
+        return .tensor(call.record(data) { g, y in unaryGradient(f, g, output: y) })
     }
 
     /// `neg(x)` as its own op (`NegBackward0`), for ops built on it (`softmin`).

@@ -164,6 +164,28 @@ public enum RoundingMode: String, Sendable {
     case trunc, floor
 }
 
+extension UnaryPointwiseCall {
+    /// f(x) = `data` as PyTorch records it, for any backend: a new tensor whose node saves the
+    /// output when f's derivative needs it, or, in place, x itself overwritten and rebased (the
+    /// result saved after the write). `gradient(g, y)` is f'·g from the saved output y.
+    public func record(_ data: TensorData, gradient: @escaping (Tensor, Tensor?) throws -> Tensor) -> Tensor {
+        let (x, f) = (input, function)
+        guard inplace else {
+            let y = Tensor(shape: x.shape, data: data)
+            let saved = f.savesOutput ? SavedTensor(output: y, of: f.backwardName) : nil
+            return y.recording(f.backwardName, inputs: [x], saving: saved.map { [$0] } ?? []) { g in
+                [try gradient(g, saved?.unpack())]
+            }
+        }
+        if f.savesOutput {
+            x.commitInplace(data, name: f.backwardName, pullbackWithOutput: { g, y in [try gradient(g, y)] })
+        } else {
+            x.commitInplace(data, name: f.backwardName) { g in [try gradient(g, nil)] }
+        }
+        return x
+    }
+}
+
 /// z = x ∘ y elementwise after broadcasting: x + αy, x − αy, x·y, x / y (true division).
 public enum BinaryFunction: String, Sendable {
     case add, sub, mul, div
