@@ -41,7 +41,7 @@ extension Optimized {
         let masked = call.action == .mask, alpha = call.function.isAlpha && masked
         // Kept iff the draw's top 53 bits m satisfy m·2⁻⁵³ < q, i.e. m < ⌈q·2⁵³⌉ (exact in Double).
         let threshold = masked ? UInt64(((1 - call.p) * 0x1p53).rounded(.up)) : 0
-        let start = masked ? DropoutGenerator.current.reserve(units) : 0
+        let start = masked ? DropoutGenerator.current.reserve(units) : 0, gamma = SplitMix64.gamma
         let constants = AlphaDropoutConstants(p: masked ? call.p : 0)
         let keptFactor: T = alpha ? T(constants.a) : 1 / T(1 - call.p)
         let keptShift = T(constants.b), droppedShift = -T(constants.a * AlphaDropoutConstants.alpha) + keptShift
@@ -52,9 +52,9 @@ extension Optimized {
                     SIMDParallel.forEachAligned(units, alignment: max(1, 4096 / perUnit), costPerItem: perUnit * 2 + 4) { r in
                         // The mask, written as n over the block's elements.
                         for u in r {
-                            let m = SplitMix64.mix(start &+ UInt64(truncatingIfNeeded: u &+ 1) &* SplitMix64.gamma) >> 11
+                            let m = SplitMix64.mix(start &+ UInt64(truncatingIfNeeded: u &+ 1) &* gamma) >> 11
                             let factor: T = m < threshold ? keptFactor : 0
-                            (np + u * perUnit).initialize(repeating: factor, count: perUnit)
+                            if perUnit == 1 { np[u] = factor } else { (np + u &* perUnit).initialize(repeating: factor, count: perUnit) }
                         }
                         let (lo, count) = (r.lowerBound * perUnit, r.count * perUnit)
                         applyNoise(xp + lo, np + lo, yp + lo, count, shift: alpha ? (keptShift, droppedShift) : nil)

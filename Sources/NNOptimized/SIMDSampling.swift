@@ -134,14 +134,15 @@ extension Optimized {
         let y = gridSampleForward(geometry, call.input.values(), grid: call.grid.values(), width: call.outputSize.last ?? 1)
         let saved = [SavedTensor(call.input), SavedTensor(call.grid)]
         let (inputShape, gridShape, width) = (call.input.shape, call.grid.shape, call.outputSize.last ?? 1)
-        let (inputNeedsGrad, gridNeedsGrad) = (call.input.requiresGrad, call.grid.requiresGrad && call.mode != .nearest)
+        // Only the gradients an input needs (`nearest` gives the grid zeros).
+        let (inputNeedsGrad, gridNeedsGrad) = (call.input.requiresGrad, call.grid.requiresGrad)
         return Tensor(shape: call.outputShape, y).recording(call.gradFnName, inputs: [call.input, call.grid], saving: saved) { g in
             let (x, grid): ([T], [T]) = (try saved[0].unpack().values(), try saved[1].unpack().values())
             let gOut = floatElements(g, T.self)
-            let gx = inputNeedsGrad ? gridSampleInputGradient(geometry, gOut, grid: grid) : [T](repeating: 0, count: x.count)
-            let gGrid = gridNeedsGrad ? gridSampleGridGradient(geometry, gOut, x, grid: grid, width: width)
-                : [T](repeating: 0, count: grid.count)
-            return [Tensor(shape: inputShape, gx), Tensor(shape: gridShape, gGrid)]
+            let gx = inputNeedsGrad ? Tensor(shape: inputShape, gridSampleInputGradient(geometry, gOut, grid: grid)) : nil
+            let gGrid = !gridNeedsGrad ? nil : geometry.mode == .nearest ? Tensor(shape: gridShape, [T](repeating: 0, count: grid.count))
+                : Tensor(shape: gridShape, gridSampleGridGradient(geometry, gOut, x, grid: grid, width: width))
+            return [gx, gGrid]
         }
     }
 
