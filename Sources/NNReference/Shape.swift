@@ -11,8 +11,8 @@ extension Reference {
         "embedding": { try .tensor(embedding(EmbeddingCall($0))) },
         "cosine_similarity": { try .tensor(cosineSimilarity(CosineSimilarityCall($0))) },
         "pairwise_distance": { try .tensor(pairwiseDistance(PairwiseDistanceCall($0))) },
-        "flatten": { try .tensor(flatten(FlattenCall($0))) },
-        "unflatten": { try .tensor(unflatten(UnflattenCall($0))) },
+        "flatten": { try .tensor(FlattenCall($0).result()) },
+        "unflatten": { try .tensor(UnflattenCall($0).result()) },
         "max": { try select(SelectionCall(.max, $0)) },
         "min": { try select(SelectionCall(.min, $0)) },
         "argmax": { try select(SelectionCall(.argmax, $0)) },
@@ -67,18 +67,9 @@ extension Reference {
         return source
     }
 
-    // MARK: flatten, unflatten, pixel_shuffle, one_hot
-
-    /// A view of dims start...end merged (`ViewBackward0`); the input itself when start == end.
-    static func flatten(_ call: FlattenCall) throws -> Tensor {
-        guard let shape = call.outputShape else { return call.input }
-        return try call.input.view(shape)
-    }
-
-    /// A view with one dim split into `sizes` (`ViewBackward0`).
-    static func unflatten(_ call: UnflattenCall) throws -> Tensor {
-        try call.input.view(call.outputShape)
-    }
+    // MARK: pixel_shuffle, one_hot
+    // (flatten and unflatten are views, shared by every backend: `FlattenCall.result()`,
+    // `UnflattenCall.result()`.)
 
     /// pixel_shuffle: y[*, c, h·r + i, w·r + j] = x[*, c·r² + i·r + j, h, w]; pixel_unshuffle is
     /// the inverse permutation. Each is the other's backward.

@@ -64,6 +64,13 @@ public struct FlattenCall {
             outputShape = Array(s[..<start]) + [s[start...end].reduce(1, *)] + Array(s[(end + 1)...])
         }
     }
+
+    /// The result, for every backend: a view of the input's storage (`ViewBackward0`), or the
+    /// input itself when start == end. flatten moves no data, so there is no kernel to optimize.
+    public func result() throws -> Tensor {
+        guard let outputShape else { return input }
+        return try input.view(outputShape)
+    }
 }
 
 /// A validated call of `torch.unflatten`: dim `dim` splits into `sizes` (one entry may be −1).
@@ -110,6 +117,12 @@ public struct UnflattenCall {
         var shape = input.shape
         shape.replaceSubrange(dim...dim, with: resolved)
         outputShape = shape
+    }
+
+    /// The result, for every backend: a view with the dim split (`ViewBackward0`). unflatten
+    /// moves no data, so there is no kernel to optimize.
+    public func result() throws -> Tensor {
+        try input.view(outputShape)
     }
 }
 

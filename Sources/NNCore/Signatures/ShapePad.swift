@@ -30,6 +30,23 @@ public struct PadCall {
         Array(input.shape.dropLast(pads.count)) + zip(paddedSizes, pads).map { $0 + $1.before + $1.after }
     }
 
+    /// The input coordinate that output coordinate `j` of padded dim `k` (0 the outermost padded
+    /// dim) reads, or nil for the constant fill: the per-dim rules above, shared by every
+    /// backend's kernel.
+    public func sourceCoordinate(_ j: Int, paddedDim k: Int) -> Int? {
+        let n = paddedSizes[k], p = pads[k], i = j - p.before
+        switch mode {
+        case .constant: return i >= 0 && i < n ? i : nil
+        case .reflect: return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i
+        case .replicate: return min(max(i, 0), n - 1)
+        case .circular:
+            // Crop the negative pads, then wrap around what is left.
+            let first = max(-p.before, 0), kept = n - first - max(-p.after, 0)
+            let k = (j - max(p.before, 0)) % kept
+            return first + (k < 0 ? k + kept : k)
+        }
+    }
+
     /// `ConstantPadNdBackward0`, `ReflectionPad2DBackward0`, ...; circular padding is written
     /// by slice copies, so its node is `CopySlices`.
     public var backwardName: String {
