@@ -63,10 +63,10 @@ extension Optimized {
                         (vexpm1(x * c.input) * c.negative).replacing(with: x * c.positive, where: .!(x .< 0))
                     }
                 case .gelu(tanh: false):
-                    let k = Float(sqrtHalf)
+                    let k = Float(GeluConstants.sqrtHalf)
                     vmap(n, src, dst, cost: 24) { x in x * 0.5 * (1 + verf(x * k)) }
                 case .gelu(tanh: true):
-                    let (b, k) = (Float(geluBeta), Float(geluKappa))
+                    let (b, k) = (Float(GeluConstants.beta), Float(GeluConstants.kappa))
                     vmap(n, src, dst, cost: 24) { x in 0.5 * x * (1 + vtanh(b * (x + k * (x * x * x)))) }
                 case .silu: vmap(n, src, dst, cost: 16) { x in x / (1 + vexp(-x)) }
                 case .mish: vmap(n, src, dst, cost: 40) { x in x * vtanh(vlog1p(vexp(x))) }
@@ -123,17 +123,19 @@ extension Optimized {
 }
 
 /// `std::min(std::max(x, lo), hi)` lane-wise: NaN passes through, and hi wins when lo > hi.
-@inline(__always) func vclamp(_ x: VF, _ lo: Float, _ hi: Float) -> VF {
+@inline(__always) private func vclamp(_ x: VF, _ lo: Float, _ hi: Float) -> VF {
     let m = x.replacing(with: lo, where: x .< lo)
     return m.replacing(with: hi, where: m .> hi)
 }
 
 /// √½, and the constants of gelu: √(2/π) for the tanh form, 1/√(2π) for the normal density,
 /// each computed in double as ATen's `M_SQRT2 * M_2_SQRTPI * 0.5` and `M_2_SQRTPI * M_SQRT1_2 * 0.5`.
-let sqrtHalf = 0.70710678118654752440
-let geluBeta = 1.41421356237309504880 * 1.12837916709551257390 * 0.5
-let geluPdfScale = 1.12837916709551257390 * 0.70710678118654752440 * 0.5
-let geluKappa = 0.044715
+enum GeluConstants {
+    static let sqrtHalf = 0.70710678118654752440
+    static let beta = 1.41421356237309504880 * 1.12837916709551257390 * 0.5
+    static let pdfScale = 1.12837916709551257390 * 0.70710678118654752440 * 0.5
+    static let kappa = 0.044715
+}
 
 extension Activation {
     /// ATen's elu coefficients in T: (α·λ, λ, s). celu is elu(α, 1, 1/α), but its backward

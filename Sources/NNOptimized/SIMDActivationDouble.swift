@@ -17,9 +17,12 @@ extension Optimized {
                 case .elu, .celu:
                     let c = f.eluCoefficients(Double.self, backward: false)
                     dmap(n, src, dst, cost: 20) { x in x < 0 ? Double.expMinusOne(x * c.input) * c.negative : x * c.positive }
-                case .gelu(tanh: false): dmap(n, src, dst, cost: 30) { x in x * 0.5 * (1 + Double.erf(x * sqrtHalf)) }
+                case .gelu(tanh: false):
+                    let k = GeluConstants.sqrtHalf
+                    dmap(n, src, dst, cost: 30) { x in x * 0.5 * (1 + Double.erf(x * k)) }
                 case .gelu(tanh: true):
-                    dmap(n, src, dst, cost: 30) { x in 0.5 * x * (1 + Double.tanh(geluBeta * (x + geluKappa * (x * x * x)))) }
+                    let (b, k) = (GeluConstants.beta, GeluConstants.kappa)
+                    dmap(n, src, dst, cost: 30) { x in 0.5 * x * (1 + Double.tanh(b * (x + k * (x * x * x)))) }
                 case .silu: dmap(n, src, dst, cost: 20) { x in x / (1 + Double.exp(-x)) }
                 case .mish: dmap(n, src, dst, cost: 60) { x in x * Double.tanh(Double.log(onePlus: Double.exp(x))) }
                 case .softplus(let beta, let threshold):
@@ -49,16 +52,18 @@ extension Optimized {
                         let c = f.eluCoefficients(Double.self, backward: true)
                         dmap2(n, gp, xp, dst, cost: 20) { g, x in x > 0 ? g * c.positive : g * c.input * c.negative * Double.exp(x * c.input) }
                     case .gelu(tanh: false):
+                        let (k, scale) = (GeluConstants.sqrtHalf, GeluConstants.pdfScale)
                         dmap2(n, gp, xp, dst, cost: 50) { g, x in
-                            let cdf = 0.5 * (1 + Double.erf(x * sqrtHalf))
-                            let pdf = geluPdfScale * Double.exp(x * x * -0.5)
+                            let cdf = 0.5 * (1 + Double.erf(x * k))
+                            let pdf = scale * Double.exp(x * x * -0.5)
                             return g * (cdf + x * pdf)
                         }
                     case .gelu(tanh: true):
+                        let (b, k) = (GeluConstants.beta, GeluConstants.kappa)
                         dmap2(n, gp, xp, dst, cost: 30) { g, x in
                             let xSquared = x * x
-                            let t = Double.tanh(geluBeta * (x + geluKappa * (xSquared * x)))
-                            let innerDerivative = geluBeta * (1 + 3 * geluKappa * xSquared)
+                            let t = Double.tanh(b * (x + k * (xSquared * x)))
+                            let innerDerivative = b * (1 + 3 * k * xSquared)
                             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * innerDerivative)
                         }
                     case .silu:
@@ -123,13 +128,13 @@ extension Optimized {
 
 /// dst[i] = f(src[i]) for i < n, split across cores.
 @inline(__always)
-func dmap(_ n: Int, _ src: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>, cost: Int = 1, _ f: (Double) -> Double) {
+private func dmap(_ n: Int, _ src: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>, cost: Int = 1, _ f: (Double) -> Double) {
     SIMDParallel.forEach(n, costPerItem: cost) { r in for i in r { dst[i] = f(src[i]) } }
 }
 
 /// dst[i] = f(a[i], b[i]) for i < n, split across cores.
 @inline(__always)
-func dmap2(_ n: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>,
+private func dmap2(_ n: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>,
            cost: Int = 1, _ f: (Double, Double) -> Double) {
     SIMDParallel.forEach(n, costPerItem: cost) { r in for i in r { dst[i] = f(a[i], b[i]) } }
 }

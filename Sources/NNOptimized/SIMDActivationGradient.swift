@@ -27,14 +27,14 @@ extension Optimized {
                             (g * c.input * c.negative * vexp(x * c.input)).replacing(with: g * c.positive, where: x .> 0)
                         }
                     case .gelu(tanh: false):
-                        let (k, scale) = (Float(sqrtHalf), Float(geluPdfScale))
+                        let (k, scale) = (Float(GeluConstants.sqrtHalf), Float(GeluConstants.pdfScale))
                         vmap2(n, gp, xp, dst, cost: 40) { g, x in
                             let cdf = 0.5 * (1 + verf(x * k))
                             let pdf = scale * vexp(x * x * -0.5)
                             return g * (cdf + x * pdf)
                         }
                     case .gelu(tanh: true):
-                        let (b, k) = (Float(geluBeta), Float(geluKappa))
+                        let (b, k) = (Float(GeluConstants.beta), Float(GeluConstants.kappa))
                         vmap2(n, gp, xp, dst, cost: 24) { g, x in
                             let xSquared = x * x
                             let t = vtanh(b * (x + k * (xSquared * x)))
