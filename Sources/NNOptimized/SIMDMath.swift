@@ -133,6 +133,59 @@ typealias VI = SIMD16<Int32>
     return signed.replacing(with: p, where: a .< 0.625)
 }
 
+/// e^x − 1, accurate near 0: Taylor's series to x⁸ below |x| = ½ (truncation < 10⁻⁸ relative),
+/// else `vexp(x) − 1`. Measured against the double expm1 on [−5, 5]: ≤ 2 ULP.
+@inline(__always) func vexpm1(_ x: VF) -> VF {
+    var p = VF(repeating: 1.0 / 40320)
+    p = p * x + 1.0 / 5040
+    p = p * x + 1.0 / 720
+    p = p * x + 1.0 / 120
+    p = p * x + 1.0 / 24
+    p = p * x + 1.0 / 6
+    p = p * x + 0.5
+    p = p * x * x + x
+    return (vexp(x) - 1).replacing(with: p, where: vabs(x) .< 0.5)
+}
+
+/// log(1 + u), accurate for small u: with w = 1 + u rounded, log(w) · u / (w − 1) (Goldberg's
+/// correction of the rounding in w); u itself where w rounds to 1, +∞ at u = +∞. Measured against
+/// the double log1p on [0, 5]: ≤ 3 ULP.
+@inline(__always) func vlog1p(_ u: VF) -> VF {
+    let w = 1 + u
+    var r = vlog(w) * (u / (w - 1))
+    r.replace(with: u, where: w .== 1)
+    r.replace(with: u, where: u .== .infinity)
+    return r
+}
+
+/// erf(x): x·P(x²) below |x| = 1, else ±(1 − e^(Q(|x|))) with Q fitted to log erfc(t) on [1, 4]
+/// (beyond 4, erf rounds to ±1). Least-squares fits on Chebyshev nodes (P of degree 6 in x²,
+/// relative error; Q of degree 7, weighted by erfc). Measured against the double erf on [−5, 5]:
+/// ≤ 3 ULP (2.3).
+@inline(__always) func verf(_ x: VF) -> VF {
+    let z = x * x
+    var p = VF(repeating: 7.898_449_257e-5)
+    p = p * z - 8.024_431_881e-4
+    p = p * z + 5.190_063_268e-3
+    p = p * z - 2.685_481_496e-2
+    p = p * z + 1.128_361_225e-1
+    p = p * z - 3.761_262_894e-1
+    p = p * z + 1.128_379_226
+    let a = vabs(x)
+    let t = a.replacing(with: 4, where: a .> 4)
+    var q = VF(repeating: -2.179_032_163e-5)
+    q = q * t + 4.426_076_775e-4
+    q = q * t - 4.211_114_254e-3
+    q = q * t + 2.522_662_840e-2
+    q = q * t - 1.084_488_481e-1
+    q = q * t - 6.331_905_723e-1
+    q = q * t - 1.129_593_968
+    q = q * t + 1.914_784_953e-4
+    let big = 1 - vexp(q)
+    let signed = vfloat(vbits(big) | (vbits(x) & VI(repeating: Int32(bitPattern: 0x8000_0000))))
+    return signed.replacing(with: x * p, where: a .< 1)
+}
+
 /// σ(x) = 1 / (1 + e^(−x)).
 @inline(__always) func vsigmoid(_ x: VF) -> VF { 1 / (1 + vexp(-x)) }
 

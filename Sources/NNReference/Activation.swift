@@ -24,27 +24,14 @@ extension Reference {
 
     // MARK: Elementwise
 
-    /// y = f(x). Out of place the node keeps x (for `tanhshrink` a private copy: PyTorch keeps
-    /// only tanh(x)). In place, x is overwritten and its history rebased onto f's node, which
-    /// keeps either the result (`leaky_relu_`, `elu_`, ...) or a copy of x from before the write.
+    /// y = f(x), recorded by the shared `ActivationCall.record` (which input or result the node keeps).
     static func activation(_ op: String, _ args: Arguments) throws -> Value {
         let call = try ActivationCall(op, args)
-        let f = call.function, x = call.input
-        let data = try activationForward(f, x.data.converted(to: call.dtype))
-        if call.savesResult {
-            x.commitInplace(data, name: call.backwardName, pullbackWithOutput: { g, y in
-                [try activationPullback(f, g, saved: y, savedIsResult: true)]
-            })
-            return .tensor(x)
-        }
-        let saved = call.inplace || f == .tanhshrink ? SavedTensor(x.clone()) : SavedTensor(x)
-        let pullback = { (g: Tensor) in [try activationPullback(f, g, saved: saved.unpack(), savedIsResult: false)] }
-        if call.inplace {
-            x.commitInplace(data, name: call.backwardName, saving: [saved], pullback: pullback)
-            return .tensor(x)
-        }
-        let y = Tensor(shape: x.shape, data: data)
-        return .tensor(y.recording(call.backwardName, inputs: [x], saving: [saved], pullback: pullback))
+        let f = call.function
+        let data = try activationForward(f, call.input.data.converted(to: call.dtype))
+        return .tensor(call.record(data) { g, saved, savedIsResult in
+            try activationPullback(f, g, saved: saved, savedIsResult: savedIsResult)
+        })
     }
 
     static func activationForward(_ f: Activation, _ x: TensorData) throws -> TensorData {
@@ -58,7 +45,6 @@ extension Reference {
 
     /// dx = f'(x) · g, from the saved input or (in-place `leaky_relu_`/`elu_`) the saved result.
     static func activationPullback(_ f: Activation, _ g: Tensor, saved: Tensor, savedIsResult: Bool) throws -> Tensor {
-        if savedIsResult { try f.checkBackwardFromResult() }
         func dx<T: FloatScalar>(_ gs: [T], _ s: [T]) -> Tensor {
             Tensor(shape: g.shape, zip(gs, s).map { savedIsResult ? f.gradient($0, result: $1) : f.gradient($0, input: $1) })
         }
@@ -252,15 +238,6 @@ extension Activation {
             let c = eluCoefficients(T.self, backward: true)
             return y > 0 ? g * c.positive : g * c.input * (y + c.negative)
         default: preconditionFailure("only leaky_relu_ and elu_ save their result")
-        }
-    }
-
-    /// The result determines the gradient only for a non-negative slope or α.
-    func checkBackwardFromResult() throws {
-        switch self {
-        case .leakyRelu(let slope) where slope < 0: throw Activation.negativeSlopeInplaceError
-        case .elu(let alpha, _, _) where alpha < 0, .celu(let alpha) where alpha < 0: throw Activation.negativeAlphaInplaceError
-        default: return
         }
     }
 
