@@ -78,7 +78,11 @@ struct Run: ParsableCommand {
         }
         // Selection needs no backends; the supervisor of an isolated run starts none itself.
         let cases = Runner(backends: [], options: options).selected(files)
-        if worker { IsolatedWorker.serve(backends: try backend.backends(), options: options, cases: cases) }
+        if worker {
+            let backends: [any Backend]
+            do { backends = try backend.backends() } catch { IsolatedWorker.fail("\(error)") }
+            IsolatedWorker.serve(backends: backends, options: options, cases: cases)
+        }
         let showProgress = isatty(STDERR_FILENO) != 0
         let progress = { (done: Int, total: Int, id: String) in
             guard showProgress else { return }

@@ -46,7 +46,8 @@ public struct IsolatedRun {
         var order: [String] = []
         var remaining = Array(cases.indices)
         var fruitless = 0
-        while !remaining.isEmpty {
+        // At least one worker, even for no cases: its hello names the backends for the report.
+        repeat {
             let worker = try WorkerProcess(executable: executable, arguments: arguments, environment: environment,
                                            input: remaining.map { "\($0)\t\(cases[$0].id)\n" }.joined())
             var current: (index: Int, backend: String)?
@@ -104,7 +105,7 @@ public struct IsolatedRun {
             }
             progress?(outcome.results.count, cases.count * max(order.count, 1), c.id)
             remaining.removeAll { $0 <= i }
-        }
+        } while !remaining.isEmpty
         return outcome
     }
 
@@ -150,6 +151,13 @@ public enum IsolatedWorker {
     /// Test hook: `NNCONF_TEST_TRAP_CASE=<case id>` (or `<case id>@<backend>`) makes the worker
     /// trap when it starts that case; `NNCONF_TEST_TRAP_KIND=stack` overflows the stack instead.
     static let trapVariable = "NNCONF_TEST_TRAP_CASE"
+
+    /// Tells the supervisor why the worker cannot run (e.g. an exec backend that does not
+    /// start), which it reports as the run's error, and exits.
+    public static func fail(_ message: String) -> Never {
+        FileHandle.standardOutput.write(WorkerMessage(error: message).encoded())
+        exit(2)
+    }
 
     public static func serve(backends: [any Backend], options: RunOptions, cases: [FixtureCase]) -> Never {
         let out = dup(STDOUT_FILENO)
