@@ -23,6 +23,13 @@ extension CaseParser {
             }
             count = p
         }
+        // Strides multiply the dimensions (a zero one counts as 1); they must fit an Int too.
+        var span = 1
+        for d in shape {
+            let (p, overflow) = span.multipliedReportingOverflow(by: max(d, 1))
+            guard !overflow else { throw FormatError(path: "\(path).shape", message: "\(shapeString(shape)): its dimensions multiply past 2^63; refused") }
+            span = p
+        }
         guard case .string(let dtypeName)? = json["dtype"] else {
             throw FormatError(path: "\(path).dtype", message: "missing; one of float32, float64, int64, bool")
         }
@@ -100,7 +107,7 @@ extension CaseParser {
             throw FormatError(path: path, message: "is not valid base64 (RFC 4648 alphabet, padded with '=', no whitespace)")
         }
         let width = [DType.float32: 4, .float64: 8, .int64: 8, .bool: 1][dtype]!
-        guard bytes.count == count * width else {
+        guard count <= Int.max / width, bytes.count == count * width else {
             throw FormatError(path: path, message: "holds \(bytes.count) bytes; \(count) \(dtype.rawValue) values need \(count * width)")
         }
         func words<W: FixedWidthInteger>(_: W.Type) -> [W] {
