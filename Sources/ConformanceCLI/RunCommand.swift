@@ -41,6 +41,13 @@ struct Run: ParsableCommand {
     @Option(help: "Run only shard K of N (K/N, 1-based; a deterministic split by case id).")
     var shard: String?
 
+    @Flag(help: "Run the cases in this process (a case that traps then ends the whole run); by default a worker process runs them and a crash becomes that case's error.")
+    var noIsolation = false
+
+    /// Internal: run as the worker of a supervising `conformance run` (Isolation.swift).
+    @Flag(help: .hidden)
+    var worker = false
+
     var shardNumbers: (Int, Int)? {
         guard let shard else { return nil }
         let parts = shard.split(separator: "/").compactMap { Int($0) }
@@ -65,22 +72,39 @@ struct Run: ParsableCommand {
         options.gradcheck = gradcheck
         options.timeBudget = timeBudget
         options.shard = shardNumbers
-        let runner = Runner(backends: try backend.backends(), options: options)
         let files: [FixtureFile]
         do { files = try FixtureLoader.load(paths: paths, maxElements: maxElements) } catch let e as TorchError {
             throw ValidationError(e.message)
         }
-        let cases = runner.selected(files)
+        // Selection needs no backends; the supervisor of an isolated run starts none itself.
+        let cases = Runner(backends: [], options: options).selected(files)
+        if worker {
+            let backends: [any Backend]
+            do { backends = try backend.backends() } catch { IsolatedWorker.fail("\(error)") }
+            IsolatedWorker.serve(backends: backends, options: options, cases: cases)
+        }
         let showProgress = isatty(STDERR_FILENO) != 0
-        let results = runner.run(cases) { done, total, id in
+        let progress = { (done: Int, total: Int, id: String) in
             guard showProgress else { return }
             let line = "[\(done)/\(total)] \(id)"
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line.prefix(100)).utf8))
         }
+        let backendInfo: [BackendInfo], results: [CaseResult]
+        if noIsolation {
+            let runner = Runner(backends: try backend.backends(), options: options)
+            results = runner.run(cases, progress: progress)
+            backendInfo = runner.backends.map { BackendInfo(name: $0.name, details: $0.details) }
+        } else {
+            let outcome: IsolatedRun.Outcome
+            do { outcome = try isolatedRun().run(cases, progress: progress) } catch let e as TorchError {
+                throw ValidationError(e.message)
+            }
+            (results, backendInfo) = (outcome.results, outcome.backends)
+        }
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let report = Report(
             created: ISO8601DateFormatter().string(from: Date()), machine: .current(),
-            backends: runner.backends.map { BackendInfo(name: $0.name, details: $0.details) },
+            backends: backendInfo,
             fixtures: paths, cases: results, warnings: files.flatMap(\.warnings),
             calibrationMs: timeBudget > 0 ? Calibration.measure() : nil, shard: shard)
         try FileManager.default.createDirectory(
@@ -94,5 +118,16 @@ struct Run: ParsableCommand {
         for w in report.warnings.prefix(20) { print("warning: \(w)") }
         print("\nReports: \(json), HTML \(outputs.html ?? "Reports/index.html"), JUnit \(outputs.junit ?? "Reports/junit.xml"), Markdown \(outputs.markdown ?? "Reports/summary.md")")
         if !report.ok { throw ExitCode.failure }
+    }
+
+    /// This same program as a worker: the fixtures and options that decide what runs and how
+    /// (the supervisor writes the reports, so their options stay here).
+    func isolatedRun() -> IsolatedRun {
+        var args = ["run", "--worker", "--backend=\(backend.spec)", "--time-budget=\(timeBudget)", "--max-elements=\(maxElements)"]
+        if let filter { args.append("--filter=\(filter)") }
+        if let shard { args.append("--shard=\(shard)") }
+        if gradcheck { args.append("--gradcheck") }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return IsolatedRun(executable: executable, arguments: args + ["--"] + paths)
     }
 }

@@ -12,6 +12,8 @@ public struct FixtureCase {
     public var tolerance: Tolerance?
     public var gradTolerance: Tolerance?
     public var tags: [String] = []
+    /// For an `.invalid` body: the same reason, located (file, case, JSON path).
+    public var problem: FixtureProblem?
 
     public enum Body {
         case call(CallSpec)

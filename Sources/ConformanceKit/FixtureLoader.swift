@@ -25,11 +25,14 @@ public enum FixtureLoader {
             var isDir: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: root, isDirectory: &isDir)
             if isDir.boolValue {
-                let base = URL(fileURLWithPath: root).standardizedFileURL.path
+                // Files are named under the path as given (`Fixtures/conv/conv2d.json`), so
+                // messages and reports read the same on every machine.
+                var base = root
+                while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
                 let found = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? [])
                     .filter { $0.hasSuffix(".json") }.sorted()
                 for rel in found {
-                    files.append(loadFile(path: base + "/" + rel, relativeName: String(rel.dropLast(5)), maxElements: maxElements))
+                    files.append(loadFile(path: (base == "/" ? "" : base) + "/" + rel, relativeName: String(rel.dropLast(5)), maxElements: maxElements))
                 }
             } else {
                 let name = URL(fileURLWithPath: root).deletingPathExtension().lastPathComponent
@@ -52,41 +55,60 @@ public enum FixtureLoader {
     }
 
     /// Loads one file. Nothing here throws: a file that is not JSON, or not `nnconf/1`, becomes a
-    /// single invalid case named after the file, and a broken case becomes an invalid case.
+    /// single invalid case named after the file, and a broken case becomes an invalid case. Every
+    /// invalid case carries its `FixtureProblem` (file, case, JSON path, message).
     public static func loadFile(path: String, relativeName: String, maxElements: Int = defaultMaxElements) -> FixtureFile {
         var file = FixtureFile(path: path, relativeName: relativeName, cases: [], warnings: [])
-        func fileInvalid(_ why: String) -> FixtureFile {
-            file.cases = [FixtureCase(id: relativeName, file: path, name: "", body: .invalid("\(path): \(why)"))]
+        func fileInvalid(_ at: String, _ why: String) -> FixtureFile {
+            let problem = FixtureProblem(file: path, id: relativeName, path: at, message: why)
+            var c = FixtureCase(id: relativeName, file: path, name: "", body: .invalid(problem.description))
+            c.problem = problem
+            file.cases = [c]
             return file
         }
-        guard let bytes = FileManager.default.contents(atPath: path) else { return fileInvalid("cannot be read") }
+        guard let bytes = FileManager.default.contents(atPath: path) else { return fileInvalid("", "cannot be read") }
         let json: JSON
-        do { json = try JSON.parse([UInt8](bytes)) } catch { return fileInvalid("\(error)") }
-        guard json.isObject else { return fileInvalid("the top level must be an object, got \(json.kind)") }
-        guard case .string(let format)? = json["format"] else { return fileInvalid("missing \"format\": \"nnconf/1\"") }
-        guard format == "nnconf/1" else { return fileInvalid("format '\(format)' is not nnconf/1") }
-        guard case .array(let cases)? = json["cases"] else { return fileInvalid("'cases' must be an array") }
+        do { json = try JSON.parse([UInt8](bytes)) } catch { return fileInvalid("", "\(error)") }
+        guard json.isObject else { return fileInvalid("", "the top level must be an object, got \(json.kind)") }
+        guard let formatValue = json["format"] else { return fileInvalid("format", "missing; nnconf/1 files start with \"format\": \"nnconf/1\"") }
+        guard case .string(let format) = formatValue else { return fileInvalid("format", "must be the string \"nnconf/1\", got \(formatValue.literal)") }
+        guard format == "nnconf/1" else { return fileInvalid("format", "'\(format)' is not nnconf/1") }
+        guard let casesValue = json["cases"] else { return fileInvalid("cases", "missing; an array of cases") }
+        guard case .array(let cases) = casesValue else { return fileInvalid("cases", "must be an array of cases, got \(casesValue.kind)") }
         for key in json.keys where !["format", "generator", "cases", "description"].contains(key) {
             file.warnings.append("\(relativeName): unknown top-level key '\(key)' ignored")
         }
         var parser = CaseParser(maxElements: maxElements)
-        var seen = Set<String>()
+        var firstIndex: [String: Int] = [:]
         for (index, c) in cases.enumerated() {
-            let where_ = "\(path): case \(index)"
+            func invalid(id: String, name: String, label: String, _ at: String, _ why: String) -> FixtureCase {
+                let problem = FixtureProblem(file: path, caseLabel: label, id: id, path: at, message: why)
+                var fc = FixtureCase(id: id, file: path, name: name, body: .invalid(problem.description))
+                fc.problem = problem
+                return fc
+            }
+            let anonymous = "\(relativeName)/#\(index)"
+            guard c.isObject else {
+                file.cases.append(invalid(id: anonymous, name: "#\(index)", label: "case \(index)", "", "a case must be an object, got \(c.kind)"))
+                continue
+            }
             guard case .string(let name)? = c["name"], !name.isEmpty else {
-                file.cases.append(FixtureCase(id: "\(relativeName)/#\(index)", file: path, name: "#\(index)",
-                                              body: .invalid("\(where_): missing 'name' (a non-empty string)")))
+                let why = c["name"].map { "must be a non-empty string, got \($0.literal)" } ?? "missing; every case needs a non-empty string name"
+                file.cases.append(invalid(id: anonymous, name: "#\(index)", label: "case \(index)", "name", why))
                 continue
             }
             let id = "\(relativeName)/\(name)"
-            guard seen.insert(name).inserted else {
-                file.cases.append(FixtureCase(id: "\(id)#\(index)", file: path, name: name,
-                                              body: .invalid("\(where_) '\(name)': duplicate name in this file")))
+            if let first = firstIndex[name] {
+                file.cases.append(invalid(id: "\(id)#\(index)", name: name, label: "case \(index) '\(name)'", "name",
+                                          "duplicate name in this file (case \(first) has it too)"))
                 continue
             }
+            firstIndex[name] = index
             var parsed = parser.parseCase(c, id: id, file: path, name: name)
             if case .invalid(let why) = parsed.body {
-                parsed = FixtureCase(id: id, file: path, name: name, body: .invalid("\(path): case '\(name)': \(why)"))
+                let problem = parsed.problem ?? FixtureProblem(file: path, id: id, path: "", message: why)
+                parsed = FixtureCase(id: id, file: path, name: name, body: .invalid(problem.description))
+                parsed.problem = problem
             }
             file.cases.append(parsed)
         }

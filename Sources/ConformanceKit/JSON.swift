@@ -72,7 +72,36 @@ extension JSON {
             throw JSONSyntaxError(description: "not valid JSON: \(what) at \(position(of: min(end, bytes.count), in: bytes))")
         }
         defer { json_object_put(root) }
-        return try convert(root)
+        do { return try convert(root) } catch let e as NonFinite {
+            let at = locate(e.text, in: bytes).map { " at \(position(of: $0, in: bytes))" } ?? ""
+            throw JSONSyntaxError(description: e.message + at + e.hint)
+        }
+    }
+
+    /// A number json-c accepted that JSON cannot hold (`NaN`, `Infinity`, `1e400`).
+    private struct NonFinite: Error {
+        let text: String
+        let message: String
+        let hint: String
+    }
+
+    /// The byte offset of the first `token` outside strings, to say where a refused literal is.
+    static func locate(_ token: String, in bytes: [UInt8]) -> Int? {
+        let t = Array(token.utf8)
+        var inString = false, escaped = false
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+            } else if b == UInt8(ascii: "\"") {
+                inString = true
+            } else if b == t.first, i + t.count <= bytes.count, Array(bytes[i..<i + t.count]) == t {
+                return i
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// "line L, column C (byte B)" of a byte offset.
@@ -92,11 +121,20 @@ extension JSON {
         switch json_object_get_type(o) {
         case json_type_null: return .null
         case json_type_boolean: return .bool(json_object_get_boolean(o) != 0)
-        case json_type_int: return .int(json_object_get_int64(o))
+        case json_type_int:
+            // json-c keeps integers in int64 or uint64 and saturates beyond; one that does not fit
+            // int64 becomes a double, so every reader refuses it where an integer is wanted.
+            let i = json_object_get_int64(o)
+            if i == .max, json_object_get_uint64(o) > UInt64(Int64.max) { return .double(Double(json_object_get_uint64(o))) }
+            return .int(i)
         case json_type_double:
             let d = json_object_get_double(o)
             guard d.isFinite else {
-                throw JSONSyntaxError(description: "not valid JSON: the literal \(String(cString: json_object_to_json_string(o))) (write \"nan\", \"inf\" or \"-inf\" as strings)")
+                let text = String(cString: json_object_to_json_string(o))
+                if let first = text.unicodeScalars.first(where: { $0 != "-" && $0 != "+" }), CharacterSet.decimalDigits.contains(first) {
+                    throw NonFinite(text: text, message: "the number \(text) is too large for a double", hint: " (write \"inf\" or \"-inf\" as strings)")
+                }
+                throw NonFinite(text: text, message: "not valid JSON: the literal \(text)", hint: " (write \"nan\", \"inf\" or \"-inf\" as strings)")
             }
             return .double(d)
         case json_type_string:

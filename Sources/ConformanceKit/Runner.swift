@@ -13,6 +13,10 @@ public struct RunOptions {
     /// `(k, n)`: run only shard k of n (1-based), a deterministic split by case id, so a CI
     /// matrix can spread a run over machines and `conformance merge` can join the reports.
     public var shard: (Int, Int)?
+    /// Called before a case runs on a backend (id, backend name), and with each result as soon
+    /// as it is final: how an isolated worker tells its supervisor where it is (Isolation.swift).
+    public var willRun: ((String, String) -> Void)?
+    public var didRun: ((CaseResult) -> Void)?
     public init() {}
 }
 
@@ -42,10 +46,11 @@ public struct Runner {
     public func run(_ cases: [FixtureCase], progress: ((Int, Int, String) -> Void)? = nil) -> [CaseResult] {
         var results: [CaseResult] = []
         let total = cases.count * backends.count
-        let ordered = backends.sorted { ($0.name == "reference" ? 0 : 1) < ($1.name == "reference" ? 0 : 1) }
+        let ordered = runOrder
         for c in cases {
             var baseline: (result: CaseResult, computed: Computed)?
             for b in ordered {
+                options.willRun?(c.id, b.name)
                 var (r, computed) = runCapturing(c, on: b)
                 if let computed, let base = baseline {
                     compareWithReference(c, &r, computed, base.result, base.computed)
@@ -53,10 +58,16 @@ public struct Runner {
                     baseline = (r, computed)
                 }
                 results.append(r)
+                options.didRun?(r)
                 progress?(results.count, total, c.id)
             }
         }
         return results
+    }
+
+    /// The order each case runs on the backends: the reference first, the baseline of the others.
+    public var runOrder: [any Backend] {
+        backends.sorted { ($0.name == "reference" ? 0 : 1) < ($1.name == "reference" ? 0 : 1) }
     }
 
     public func run(_ c: FixtureCase, on backend: any Backend) -> CaseResult { runCapturing(c, on: backend).0 }

@@ -8,8 +8,8 @@ extension CaseParser {
     /// Parses one program step; `defined` tracks the names bound so far, so a reference to a
     /// name no earlier step binds is reported here, before anything runs.
     mutating func parseStep(_ json: JSON, path: String, defined: inout Set<String>) throws -> Step {
-        guard json.isObject else { throw FormatError(path: path, message: "a step must be an object") }
-        for key in json.keys where !Self.stepKeys.contains(key) { warnings.append("\(path): unknown step key '\(key)' ignored") }
+        guard json.isObject else { throw FormatError(path: path, message: "a step must be an object, got \(json.kind)") }
+        for key in json.keys where !Self.stepKeys.contains(key) { log.warnings.append("\(log.id): \(path): unknown step key '\(key)' ignored") }
         var name: String?
         if let l = json["let"] {
             guard case .string(let s) = l else { throw FormatError(path: "\(path).let", message: "must be a string") }
@@ -45,9 +45,13 @@ extension CaseParser {
             try requireDefined(m, at: "forward")
             action = .forward(module: m, args: try args())
         } else if json["train"] != nil {
-            action = .train(try string("train"))
+            let m = try string("train")
+            try requireDefined(m, at: "train")
+            action = .train(m)
         } else if json["eval"] != nil {
-            action = .eval(try string("eval"))
+            let m = try string("eval")
+            try requireDefined(m, at: "eval")
+            action = .eval(m)
         } else if json["zero_grad"] != nil {
             let m = try string("zero_grad")
             try requireDefined(m, at: "zero_grad")
@@ -89,7 +93,7 @@ extension CaseParser {
         guard case .string(let cls)? = json["module"] else { throw FormatError(path: "\(path).module", message: "must be a class name") }
         let args = try parseArgs(json["args"], path: "\(path).args")
         for (key, v) in args {
-            for r in v.references where !defined.contains(r) {
+            for r in v.references where !defined.contains(r) && !defined.contains(String(r.prefix { $0 != "." })) {
                 throw FormatError(path: "\(path).args.\(key)", message: "refers to '\(r)', which no earlier step defines")
             }
         }
