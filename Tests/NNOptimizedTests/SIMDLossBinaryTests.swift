@@ -193,4 +193,39 @@ import NNReference
         try check("gaussian_nll_loss", ["input": .tensor(r.tensor([3])), "target": .tensor(r.tensor([3])), "var": .tensor(r.tensor([3], offset: -5))])
         try check("gaussian_nll_loss", ["input": .tensor(r.tensor([3, 4])), "target": .tensor(r.tensor([3, 4])), "var": .tensor(r.tensor([2], offset: 1))])
     }
+
+    /// Writing a saved tensor in place before the backward fails as in the reference.
+    @Test func savedTensorsVersionChecked() throws {
+        var r = Random(27)
+        let (x, p) = (r.tensor([3, 5]), Self.probabilities(&r, [3, 5], .float32))
+        let target = Self.probabilities(&r, [3, 5], .float32, grad: false)
+        try checkWrittenAfter("binary_cross_entropy", ["input": .tensor(p), "target": .tensor(target)], writing: "target", saved: true)
+        try checkWrittenAfter("binary_cross_entropy_with_logits", ["input": .tensor(x), "target": .tensor(target),
+                                                                   "pos_weight": .tensor(r.tensor([5], grad: false))],
+                              writing: "pos_weight", saved: true)
+        try checkWrittenAfter("soft_margin_loss", ["input": .tensor(x), "target": .tensor(target)], writing: "target", saved: true)
+        try checkWrittenAfter("multilabel_soft_margin_loss", ["input": .tensor(x), "target": .tensor(target), "reduction": .string("none")],
+                              writing: "target", saved: true)
+        try checkWrittenAfter("poisson_nll_loss", ["input": .tensor(x), "target": .tensor(target)], writing: "target", saved: true)
+        try checkWrittenAfter("gaussian_nll_loss", ["input": .tensor(x), "target": .tensor(target), "var": .double(0.5)],
+                              writing: "target", saved: true)
+    }
+}
+
+/// Runs `op` on each backend, writes the argument `key` (a tensor needing no gradient) in place
+/// with `relu_`, then runs the backward: both backends must fail with the same message when the
+/// loss saved that tensor (`saved`), or both succeed.
+func checkWrittenAfter(_ op: String, _ args: [String: Value], writing key: String, saved: Bool,
+                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+    var outcomes: [String] = []
+    for backend in [optimized, reference] {
+        let a = copies(args)
+        let out = try backend.call(op, a).tensor!
+        _ = try backend.call("relu_", ["input": a[key]!])
+        let ones = Tensor(shape: out.shape, data: TensorData.float64(Array(repeating: 1, count: out.numel)).converted(to: out.dtype))
+        do { try out.backward(gradient: ones); outcomes.append("ok") } catch { outcomes.append("\(error)") }
+    }
+    #expect(outcomes[0] == outcomes[1], "\(op): \(outcomes)", sourceLocation: sourceLocation)
+    let failed = outcomes[1] != "ok"
+    #expect(failed == saved, "\(op): \(outcomes[1])", sourceLocation: sourceLocation)
 }

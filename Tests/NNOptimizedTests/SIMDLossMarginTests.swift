@@ -175,4 +175,22 @@ import NNReference
         try check("triplet_margin_loss", ["anchor": .tensor(r.tensor([3, 4])), "positive": .tensor(r.tensor([3, 4])), "negative": .tensor(r.tensor([3, 4])),
                                           "margin": .double(-1)])
     }
+
+    /// Writing a saved tensor in place before the backward fails as in the reference (and
+    /// `hinge_embedding_loss`, which saves nothing, still runs).
+    @Test func savedTensorsVersionChecked() throws {
+        var r = Random(37)
+        let (x, y) = (r.tensor([4, 6]), Self.labels(&r, [4, 6], .float32))
+        try checkWrittenAfter("hinge_embedding_loss", ["input": .tensor(x), "target": .tensor(y)], writing: "target", saved: false)
+        try checkWrittenAfter("margin_ranking_loss", ["input1": .tensor(r.tensor([6])), "input2": .tensor(r.tensor([6])),
+                                                      "target": .tensor(Self.labels(&r, [6], .float32))], writing: "target", saved: true)
+        try checkWrittenAfter("multi_margin_loss", ["input": .tensor(x), "target": .tensor(Self.indices([4], [0, 5, 2, 1])),
+                                                    "weight": .tensor(r.tensor([6], offset: 1, grad: false))], writing: "weight", saved: true)
+        try checkWrittenAfter("cosine_embedding_loss", ["input1": .tensor(r.tensor([4, 6], grad: false)), "input2": .tensor(x),
+                                                        "target": .tensor(Self.labels(&r, [4], .float32))], writing: "input1", saved: true)
+        try checkWrittenAfter("triplet_margin_loss", ["anchor": .tensor(x), "positive": .tensor(r.tensor([4, 6])),
+                                                      "negative": .tensor(r.tensor([4, 6], grad: false))], writing: "negative", saved: true)
+        try checkWrittenAfter("multilabel_margin_loss", ["input": .tensor(x), "target": .tensor(Self.indices([4, 6], (0..<24).map { $0 % 7 - 1 }))],
+                              writing: "target", saved: true)
+    }
 }
