@@ -115,7 +115,9 @@ extension Optimized {
                  lossGradient(call.target, shape) {
                     gradientMap(u, n, cost: 12, vector: { g, i, m in
                         let xv = lanes(xp.float, i, m)
-                        let slope = positive ? vlogSigmoid(-xv) - vlogSigmoid(xv) * lanes(pp.float, i, m) : -xv
+                        guard positive else { return weighted ? -xv * g * lanes(wp.float, i, m) : -xv * g }
+                        let (logSigmoid, logSigmoidNegative) = vlogSigmoids(xv)
+                        let slope = logSigmoidNegative - logSigmoid * lanes(pp.float, i, m)
                         return weighted ? slope * g * lanes(wp.float, i, m) : slope * g
                     }, scalar: { g, k in
                         let xk = xp[k], slope = positive ? logSigmoid(-xk) - logSigmoid(xk) * pp[k] : -xk

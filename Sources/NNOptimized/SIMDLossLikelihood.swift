@@ -24,12 +24,15 @@ extension Optimized {
         let x = expanded(call.input, to: shape, T.self), t = expanded(call.target, to: shape, T.self)
         let (eps, twoPi, half) = (T(call.eps), T(2 * Double.pi), T(0.5))
         let (epsV, twoPiV, one) = (VF(repeating: Float(call.eps)), VF(repeating: Float(2 * Double.pi)), VF(repeating: 1))
+        let logTwoPiV = VF(repeating: Float(Double.log(2 * Double.pi)))
         let losses: [T] = x.withPointer { xp in t.withPointer { tp in
             lossMap(n, cost: full ? 24 : 10, vector: { i, m in
                 let (xv, tv) = (lanes(xp.float, i, m), lanes(tp.float, i, m))
                 let main = logInput ? vexp(xv) - tv * xv : xv - tv * vlog(xv + epsV)
                 guard full else { return main }
-                let stirling = tv * vlog(tv) - tv + 0.5 * vlog(twoPiV * tv)
+                // ½·log(2π·t) as ½·(log t + log 2π): one logarithm (a rounding apart; two vlogs in
+                // this body measured 5× slower, 1.0 → 0.19 ms for 65k elements).
+                let lt = vlog(tv), stirling = tv * lt - tv + 0.5 * (lt + logTwoPiV)
                 return main + stirling.replacing(with: 0, where: tv .<= one)
             }, scalar: { k in
                 let (xk, tk) = (xp[k], tp[k])
@@ -79,7 +82,13 @@ extension Optimized {
         let shape = call.shape, n = shape.reduce(1, *), full = call.full
         let x = expanded(call.input, to: shape, T.self), t = expanded(call.target, to: shape, T.self)
         let eps = T(call.eps)
-        let v = expanded(call.variance, viewedAs: call.varianceShape, to: shape, T.self).map { $0 < eps ? eps : $0 }
+        let epsV = VF(repeating: Float(call.eps))
+        let v: [T] = expanded(call.variance, viewedAs: call.varianceShape, to: shape, T.self).withPointer { vp in
+            lossMap(n, cost: 1, vector: { i, m in
+                let vv = lanes(vp.float, i, m)
+                return vv.replacing(with: epsV, where: vv .< epsV)
+            }, scalar: { k in vp[k] < eps ? eps : vp[k] })
+        }
         let (half, constant) = (T(0.5), T(0.5 * Double.log(2 * Double.pi)))
         let constantV = VF(repeating: Float(0.5 * Double.log(2 * Double.pi)))
         let losses: [T] = x.withPointer { xp in t.withPointer { tp in v.withPointer { vp in
@@ -114,7 +123,7 @@ extension Optimized {
                     let summed = sumToShapeFast(dv, from: shape, to: call.varianceShape)
                     return Tensor(shape: variance.shape, data: T.wrap(summed).converted(to: variance.dtype))
                 }() : nil
-                return [lossGradient(call.input, shape) { dd }, lossGradient(call.target, shape) { dd.map { -$0 } }, dvar]
+                return [lossGradient(call.input, shape) { dd }, lossGradient(call.target, shape) { negated(dd) }, dvar]
             } } }
         }
     }
@@ -137,13 +146,16 @@ extension Optimized {
         let unweighted: [T] = x.withPointer { xp in y.withPointer { yp in
             lossMap(n, cost: 14, vector: { i, m in
                 let (xv, yv) = (lanes(xp.float, i, m), lanes(yp.float, i, m))
-                return -(yv * vlogSigmoid(xv) + (1 - yv) * vlogSigmoid(-xv))
+                let (logSigmoid, logSigmoidNegative) = vlogSigmoids(xv)
+                return -(yv * logSigmoid + (1 - yv) * logSigmoidNegative)
             }, scalar: { k in
                 let (xk, yk) = (xp[k], yp[k])
                 return -(yk * logSigmoid(xk) + (1 - yk) * logSigmoid(-xk))
             })
         } }
-        let loss = weighted ? zip(unweighted, w).map { $0 * $1 } : unweighted
+        let loss: [T] = !weighted ? unweighted : unweighted.withPointer { lp in w.withPointer { wp in
+            lossMap(n, cost: 1, vector: { i, m in lanes(lp.float, i, m) * lanes(wp.float, i, m) }, scalar: { k in lp[k] * wp[k] })
+        } }
         // Rows: the class dim (size C', stride `inner`) summed out of (outer, C', inner).
         let size = shape[dim], inner = shape[(dim + 1)...].reduce(1, *), outer = n / max(size * inner, 1)
         let rows: [T] = loss.withPointer { lp in
@@ -162,10 +174,9 @@ extension Optimized {
         rowShape.remove(at: dim)
         return recordLossNode(call.node, rows, shape: rowShape, reduction: call.reduction) { u in
             // The row's gradient / C spread over its elements.
-            let spread: [T] = makeArray(n) { out in
-                for k in 0..<n { out[k] = u[k / (size * inner) * inner + k % inner] / classes }
-            }
-            let up = Upstream(values: spread, stride: 1)
+            let up = u.stride == 0 ? Upstream(values: [u[0] / classes], stride: 0) : Upstream(values: makeArray(n) { out in
+                for o in 0..<outer { for c in 0..<size { for j in 0..<inner { out[(o * size + c) * inner + j] = u[o * inner + j] / classes } } }
+            }, stride: 1)
             return x.withPointer { xp in y.withPointer { yp in w.withPointer { wp in
                 unweighted.withPointer { lp in
                     [lossGradient(call.input, shape) {
@@ -184,7 +195,8 @@ extension Optimized {
                      lossGradient(call.target, shape) {
                         gradientMap(up, n, cost: 14, vector: { g, i, m in
                             let xv = lanes(xp.float, i, m), gn = -(weighted ? g * lanes(wp.float, i, m) : g)
-                            return gn * vlogSigmoid(xv) + -(gn * vlogSigmoid(-xv))
+                            let (logSigmoid, logSigmoidNegative) = vlogSigmoids(xv)
+                            return gn * logSigmoid + -(gn * logSigmoidNegative)
                         }, scalar: { g, k in
                             let xk = xp[k], gn = -(weighted ? g * wp[k] : g)
                             return gn * logSigmoid(xk) + -(gn * logSigmoid(-xk))

@@ -87,7 +87,7 @@ extension Optimized {
                     })
                 }
                 let dDiff = call.input1.requiresGrad || call.input2.requiresGrad ? passed(false) : []
-                return [lossGradient(call.input1, shape) { dDiff }, lossGradient(call.input2, shape) { dDiff.map { -$0 } },
+                return [lossGradient(call.input1, shape) { dDiff }, lossGradient(call.input2, shape) { negated(dDiff) },
                         lossGradient(call.target, shape) { passed(true) }]
             } } }
         }

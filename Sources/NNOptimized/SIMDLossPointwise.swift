@@ -71,15 +71,33 @@ extension Optimized {
         return simdGradient(compute(), shape, for: input)
     }
 
+    /// −a elementwise.
+    static func negated<T: FloatScalar>(_ a: [T]) -> [T] {
+        a.withPointer { ap in lossMap(a.count, cost: 1, vector: { i, m in -lanes(ap.float, i, m) }, scalar: { k in -ap[k] }) }
+    }
+
     /// The elements of `t` as T broadcast to `shape`, viewed first as `view` (same elements).
     static func expanded<T: FloatScalar>(_ t: Tensor, viewedAs view: [Int], to shape: [Int], _: T.Type) -> [T] {
         expanded(view == t.shape ? t : Tensor(shape: view, data: t.data), to: shape, T.self)
     }
 
     /// Labels as codes exactly representable in T: 1 where y = 1, −1 where y = −1, else 0
-    /// (compared in Double, as the reference compares them), broadcast to `shape`.
+    /// (compared in Double, as the reference compares them, unless y is already a T), broadcast
+    /// to `shape`.
     static func labelCodes<T: FloatScalar>(_ target: Tensor, to shape: [Int], _: T.Type) -> [T] {
-        expanded(target, to: shape, Double.self).map { $0 == 1 ? 1 : $0 == -1 ? -1 : 0 }
+        let codes: [T]
+        if target.dtype == T.dtype {
+            let (one, zero) = (VF(repeating: 1), VF())
+            codes = floatElements(target, T.self).withPointer { yp in
+                lossMap(target.numel, cost: 1, vector: { i, m in
+                    let y = lanes(yp.float, i, m)
+                    return zero.replacing(with: 1, where: y .== one).replacing(with: -1, where: y .== -one)
+                }, scalar: { k in yp[k] == 1 ? 1 : yp[k] == -1 ? -1 : 0 })
+            }
+        } else {
+            codes = target.doubles.map { $0 == 1 ? 1 : $0 == -1 ? -1 : 0 }
+        }
+        return target.shape == shape ? codes : expanded(Tensor(shape: target.shape, codes), to: shape, T.self)
     }
 }
 
@@ -103,6 +121,12 @@ extension Optimized {
 
 /// log σ(x) = min(x, 0) − log1p(e^−|x|), ATen's `log_sigmoid` (no overflow for any x).
 @inline(__always) func vlogSigmoid(_ x: VF) -> VF { vmin(x, VF()) - vlog1p(vexp(-vabs(x))) }
+
+/// (log σ(x), log σ(−x)), sharing log1p(e^−|x|): the same values as two `vlogSigmoid` calls.
+@inline(__always) func vlogSigmoids(_ x: VF) -> (VF, VF) {
+    let l = vlog1p(vexp(-vabs(x))), zero = VF()
+    return (vmin(x, zero) - l, vmin(-x, zero) - l)
+}
 
 /// log σ(x) in float64 (as the reference's `logSigmoid`).
 @inline(__always) func logSigmoid<T: FloatScalar>(_ x: T) -> T { min(x, 0) - T.log(onePlus: T.exp(-abs(x))) }
