@@ -21,8 +21,7 @@ extension Reference {
         }
         let n = T(xs.count), epsilon = T(Float(1e-12)), mean = call.reduction == .mean
         return fusedLoss(reduceElements(loss, call.reduction), shape: call.reduction.shape(of: shape), count: xs.count,
-                         "BinaryCrossEntropyBackward0", inputs: [call.input, call.target],
-                         saving: [call.input, call.target, call.weight]) { g in
+                         call.node) { g in
             var dx = [T](), dt = [T]()
             for k in xs.indices {
                 let (x, t) = (xs[k], ts[k])
@@ -63,8 +62,7 @@ extension Reference {
         }
         let n = T(xs.count), mean = call.reduction == .mean
         return fusedLoss(reduceElements(loss, call.reduction), shape: call.reduction.shape(of: shape), count: xs.count,
-                         "BinaryCrossEntropyWithLogitsBackward0", inputs: [call.input, call.target],
-                         saving: [call.input, call.target, call.weight, call.posWeight]) { g in
+                         call.node) { g in
             var dx = [T](), dt = [T]()
             for k in xs.indices {
                 let (x, t) = (xs[k], ts[k]), sigma: T = 1 / (1 + T.exp(-x))

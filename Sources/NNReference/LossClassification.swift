@@ -194,8 +194,7 @@ extension Reference {
         }
         let output = call.outputShape.isEmpty ? [T(meanOrSum(losses.map(Double.init), call.reduction))] : losses
         let step = T(call.reduction == .mean ? 1 / Double(n * c) : 1 / Double(c))
-        return fusedLoss(output, shape: call.outputShape, count: n, "MultiMarginLossBackward0", inputs: [call.input],
-                         saving: [call.input, call.target, call.weight]) { g in
+        return fusedLoss(output, shape: call.outputShape, count: n, call.node) { g in
             var dx = [T](repeating: 0, count: x.count)
             for i in 0..<n {
                 var targetGrad: T = 0
@@ -250,8 +249,7 @@ extension Reference {
             output = sums.map { $0 / T(c) }
         }
         let step = T(call.reduction == .mean ? 1 / Double(n * c) : 1 / Double(c))
-        return fusedLoss(output, shape: call.outputShape, count: n, "MultilabelMarginLossBackward0", inputs: [call.input],
-                         saving: [call.input, call.target]) { g in
+        return fusedLoss(output, shape: call.outputShape, count: n, call.node) { g in
             var dx = [T](repeating: 0, count: x.count)
             for i in 0..<n {
                 for (j, d, _) in terms(i) {

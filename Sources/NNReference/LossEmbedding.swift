@@ -40,8 +40,7 @@ extension Reference {
             let (c, yk) = (cosines[ir[k]], y[iy[k]])
             return (yk == 1 ? 1 - c : 0) + (yk == -1 ? (c - margin < 0 ? 0 : c - margin) : 0)
         }
-        return try compositeLoss(loss, shape: shape, call.reduction, "AddBackward0", inputs: [call.input1, call.input2],
-                                 saving: [call.input1, call.input2]) { g in
+        return try compositeLoss(loss, shape: shape, call.reduction, call.node) { g in
             var dCos = [T](repeating: 0, count: cosines.count)
             for k in g.indices {
                 let (c, yk) = (cosines[ir[k]], y[iy[k]])
@@ -85,9 +84,7 @@ extension Reference {
         let shape = try broadcastShapes(positive.shape, nearShape), margin = T(call.margin)
         let ip = broadcastIndices(from: positive.shape, to: shape), iq = broadcastIndices(from: nearShape, to: shape)
         let unclamped = ip.indices.map { positive.values[ip[$0]] + margin - near[iq[$0]] }
-        return try compositeLoss(unclamped.map { $0 < 0 ? 0 : $0 }, shape: shape, call.reduction, "ClampMinBackward0",
-                                 inputs: [call.anchor, call.positive, call.negative],
-                                 saving: [call.anchor, call.positive, call.negative]) { g in
+        return try compositeLoss(unclamped.map { $0 < 0 ? 0 : $0 }, shape: shape, call.reduction, call.node) { g in
             let passed = g.indices.map { unclamped[$0] >= 0 ? g[$0] : 0 }
             let dPositive = sumToShape(passed, from: shape, to: positive.shape)
             let dNear = sumToShape(passed.map { -$0 }, from: shape, to: nearShape)

@@ -18,7 +18,7 @@ extension Reference {
         let loss = x.indices.map { T.log(onePlus: T.exp(-x[$0] * y[iy[$0]])) }
         let negativeNorm = T(-call.reduction.norm(x.count))
         return fusedLoss(reduceElements(loss, call.reduction), shape: call.reduction.shape(of: shape), count: x.count,
-                         "SoftMarginLossBackward0", inputs: [call.input], saving: [call.input, call.target]) { g in
+                         call.node) { g in
             let dx = x.indices.map { k -> T in
                 let yk = y[iy[k]], z = T.exp(-yk * x[k])
                 return yk * z * negativeNorm / (z + 1) * g[k]
@@ -52,8 +52,7 @@ extension Reference {
         for k in loss.indices { rows[row(k)] += loss[k] }
         var rowShape = shape
         rowShape.remove(at: dim)
-        return try compositeLoss(rows.map { $0 / classes }, shape: rowShape, call.reduction, "DivBackward0",
-                                 inputs: [call.input, call.target, call.weight], saving: [call.target, call.weight]) { g in
+        return try compositeLoss(rows.map { $0 / classes }, shape: rowShape, call.reduction, call.node) { g in
             var dx = [T](), dy = [T](), dw = [T]()
             for k in loss.indices {
                 let (xk, yk, gr) = (x[ix[k]], y[iy[k]], g[row(k)] / classes)
@@ -88,7 +87,7 @@ extension Reference {
             let (xk, yk) = (x[ix[k]], y[iy[k]]), clamped = margin - xk < 0 ? 0 : margin - xk
             return (yk != 1 ? clamped : 0) + (yk != -1 ? xk : 0)
         }
-        return try compositeLoss(loss, shape: shape, call.reduction, "AddBackward0", inputs: [call.input], saving: []) { g in
+        return try compositeLoss(loss, shape: shape, call.reduction, call.node) { g in
             let dx = g.indices.map { k -> T in
                 let (xk, yk) = (x[ix[k]], y[iy[k]])
                 return (yk != -1 ? g[k] : 0) - (yk != 1 && margin - xk >= 0 ? g[k] : 0)
@@ -112,8 +111,7 @@ extension Reference {
                             broadcastIndices(from: call.target.shape, to: shape))
         let diff = ia.indices.map { a[ia[$0]] - b[ib[$0]] }
         let unclamped = diff.indices.map { -y[iy[$0]] * diff[$0] + margin }
-        return try compositeLoss(unclamped.map { $0 < 0 ? 0 : $0 }, shape: shape, call.reduction, "ClampMinBackward0",
-                                 inputs: [call.input1, call.input2, call.target], saving: [call.input1, call.input2, call.target]) { g in
+        return try compositeLoss(unclamped.map { $0 < 0 ? 0 : $0 }, shape: shape, call.reduction, call.node) { g in
             let passed = g.indices.map { unclamped[$0] >= 0 ? g[$0] : 0 }
             let dDiff = passed.indices.map { passed[$0] * -y[iy[$0]] }
             return [gradient(dDiff, shape, for: call.input1), gradient(dDiff.map { -$0 }, shape, for: call.input2),

@@ -100,9 +100,7 @@ extension Reference {
             let main = call.logInput ? T.exp(x) - t * x : x - t * T.log(x + eps)
             return call.full ? main + (t <= 1 ? 0 : t * T.log(t) - t + half * T.log(twoPi * t)) : main
         }
-        let name = call.full ? "AddBackward0" : "SubBackward0"
-        return try compositeLoss(loss, shape: shape, call.reduction, name, inputs: [call.input, call.target],
-                                 saving: [call.input, call.target]) { g in
+        return try compositeLoss(loss, shape: shape, call.reduction, call.node) { g in
             var dx = [T](), dt = [T]()
             for k in g.indices {
                 let (x, t, gk) = (xs[ix[k]], ts[it[k]], g[k])
@@ -137,8 +135,7 @@ extension Reference {
             return call.full ? value + constant : value
         }
         let variance = call.variance
-        return try compositeLoss(loss, shape: shape, call.reduction, call.full ? "AddBackward0" : "MulBackward0",
-                                 inputs: [call.input, call.target, variance], saving: [call.input, call.target, variance]) { g in
+        return try compositeLoss(loss, shape: shape, call.reduction, call.node) { g in
             var dd = [T](), dv = [T]()
             for k in g.indices {
                 let v = vs[iv[k]], q = d[k] * d[k], ga = g[k] * half

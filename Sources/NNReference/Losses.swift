@@ -81,6 +81,18 @@ extension Reference {
                        reduction)
     }
 
+    /// `fusedLoss` recording the call's shared `node`.
+    static func fusedLoss<T: FloatScalar>(_ output: [T], shape: [Int], count: Int, _ node: LossNode,
+                                          pullback: @escaping ([T]) throws -> [Tensor?]) -> Tensor {
+        fusedLoss(output, shape: shape, count: count, node.name, inputs: node.inputs, saving: node.saving, pullback: pullback)
+    }
+
+    /// `compositeLoss` recording the call's shared `node`.
+    static func compositeLoss<T: FloatScalar>(_ loss: [T], shape: [Int], _ reduction: LossReduction, _ node: LossNode,
+                                              pullback: @escaping ([T]) throws -> [Tensor?]) throws -> Tensor {
+        try compositeLoss(loss, shape: shape, reduction, node.name, inputs: node.inputs, saving: node.saving, pullback: pullback)
+    }
+
     /// ATen's `apply_loss_reduction`: `mean()` (`MeanBackward0`), `sum()` (`SumBackward0`) or the loss itself.
     static func reduceLoss(_ loss: Tensor, _ reduction: LossReduction) throws -> Tensor {
         guard reduction != .none else { return loss }

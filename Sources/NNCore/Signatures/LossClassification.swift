@@ -224,3 +224,13 @@ public struct MultilabelMarginCall {
         }
     }
 }
+
+// MARK: Autograd nodes (shared by the backends)
+
+extension MultiMarginCall {
+    public var node: LossNode { .fused("MultiMarginLossBackward0", inputs: [input], saving: [input, target, weight]) }
+}
+
+extension MultilabelMarginCall {
+    public var node: LossNode { .fused("MultilabelMarginLossBackward0", inputs: [input], saving: [input, target]) }
+}

@@ -157,3 +157,34 @@ public struct MultilabelSoftMarginCall {
         reduction = try legacy ?? LossReduction.named(args["reduction"]) { TorchError.value("\($0) is not valid") }
     }
 }
+
+// MARK: Autograd nodes (shared by the backends)
+
+extension CosineEmbeddingCall {
+    public var node: LossNode { .composite("AddBackward0", inputs: [input1, input2], saving: [input1, input2]) }
+}
+
+extension MarginRankingCall {
+    public var node: LossNode {
+        .composite("ClampMinBackward0", inputs: [input1, input2, target], saving: [input1, input2, target])
+    }
+}
+
+extension HingeEmbeddingCall {
+    public var node: LossNode { .composite("AddBackward0", inputs: [input], saving: []) }
+}
+
+extension TripletMarginCall {
+    public var node: LossNode {
+        .composite("ClampMinBackward0", inputs: [anchor, positive, negative], saving: [anchor, positive, negative])
+    }
+}
+
+extension SoftMarginCall {
+    public var node: LossNode { .fused("SoftMarginLossBackward0", inputs: [input], saving: [input, target]) }
+}
+
+extension MultilabelSoftMarginCall {
+    /// The class-dim sum divided by C, then `mean()` / `sum()` over the samples.
+    public var node: LossNode { .composite("DivBackward0", inputs: [input, target, weight], saving: [target, weight]) }
+}

@@ -197,3 +197,31 @@ public struct GaussianNLLCall {
         dtype = try LossCheck.floatingType([input, target, variance], op: "gaussian_nll_loss")
     }
 }
+
+// MARK: Autograd nodes (shared by the backends)
+
+extension BCECall {
+    public var node: LossNode {
+        .fused("BinaryCrossEntropyBackward0", inputs: [input, target], saving: [input, target, weight])
+    }
+}
+
+extension BCEWithLogitsCall {
+    public var node: LossNode {
+        .fused("BinaryCrossEntropyWithLogitsBackward0", inputs: [input, target], saving: [input, target, weight, posWeight])
+    }
+}
+
+extension PoissonNLLCall {
+    /// ATen's last op: the Stirling term's add with `full`, else the subtraction.
+    public var node: LossNode {
+        .composite(full ? "AddBackward0" : "SubBackward0", inputs: [input, target], saving: [input, target])
+    }
+}
+
+extension GaussianNLLCall {
+    /// ATen's last op: the constant's add with `full`, else the product with ½.
+    public var node: LossNode {
+        .composite(full ? "AddBackward0" : "MulBackward0", inputs: [input, target, variance], saving: [input, target, variance])
+    }
+}

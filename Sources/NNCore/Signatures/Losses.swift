@@ -121,6 +121,40 @@ public enum LossReduction: String, Sendable {
     public func norm(_ n: Int) -> Double { self == .mean ? 1 / Double(n) : 1 }
 }
 
+/// The autograd node a loss records, the same on every backend: PyTorch's `grad_fn` name for
+/// the loss ℓ, the tensors its pullback returns gradients for (in order), and the tensors it
+/// saves (writing one in place afterwards makes the backward fail, as in PyTorch). A fused
+/// loss (ATen's own op: `binary_cross_entropy`, `multi_margin_loss`, ...) reduces inside the
+/// node; a composite one (`poisson_nll_loss`, `margin_ranking_loss`, ...) is followed by
+/// `sum()` (`SumBackward0`) or `mean()` (`MeanBackward0`).
+public struct LossNode {
+    public let name: String
+    public let inputs: [Tensor?]
+    public let saving: [Tensor?]
+    public let fused: Bool
+
+    public static func fused(_ name: String, inputs: [Tensor?], saving: [Tensor?]) -> LossNode {
+        LossNode(name: name, inputs: inputs, saving: saving, fused: true)
+    }
+
+    public static func composite(_ name: String, inputs: [Tensor?], saving: [Tensor?]) -> LossNode {
+        LossNode(name: name, inputs: inputs, saving: saving, fused: false)
+    }
+
+    /// The reduced output's `grad_fn`: the node's own, or the reduction's after a composite.
+    public func outputName(_ reduction: LossReduction) -> String {
+        guard !fused else { return name }
+        switch reduction {
+        case .none: return name
+        case .sum: return "SumBackward0"
+        case .mean: return "MeanBackward0"
+        }
+    }
+
+    /// The saved tensors (their version counters as of now).
+    public var saved: [SavedTensor] { saving.compactMap { $0.map(SavedTensor.init) } }
+}
+
 /// Checks several losses share, with PyTorch's messages.
 public enum LossCheck {
     /// `torch.Size([3, 4])`, as Python prints a size.
