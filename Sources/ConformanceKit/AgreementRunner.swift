@@ -105,10 +105,11 @@ public struct AgreementRunner {
         return (.agree, g)
     }
 
-    /// Why `p` (first backend) and `q` (second) differ beyond the rule's tolerance, or nil.
+    /// Why `q` (the second backend's, "got") differs from `p` (the first's, "expected") beyond
+    /// the rule's tolerance, or nil.
     static func differ(_ p: Tensor, _ q: Tensor, terms: Int) -> String? {
-        let (tol, source) = ToleranceRule.tolerance(q.dtype, terms: terms)
-        let a = compare(p, TensorSpec(shape: q.shape, data: q.data, requiresGrad: false), tolerance: tol)
+        let (tol, source) = ToleranceRule.tolerance(p.dtype, terms: terms)
+        let a = compare(q, TensorSpec(shape: p.shape, data: p.data, requiresGrad: false), tolerance: tol)
         return a.mismatch.map { "\($0) [rtol \(tol.rtol), atol \(tol.atol): \(source)]" }
     }
 }

@@ -35,27 +35,42 @@ public struct AgreementShrinker {
     }
 
     /// The minimal disagreeing case found from `failing`, and how many runs it took.
+    ///
+    /// When no single choice can be simplified, a second pass tries decrementing one choice
+    /// and deleting a later one together: that is how a count shrinks together with what it
+    /// counts (rank 2 → 1 and one of the two dimensions gone, so `[1, 5]` becomes `[5]`).
     public func shrink(_ failing: AgreementCase) -> (AgreementCase, runs: Int) {
         var best = failing, runs = 0
+        func attempt(_ choices: [Int]) -> Bool {
+            let c = Self.replay(generator, seed: best.seed, choices: choices, allowLarge: best.allowLarge)
+            guard Self.smaller(c, than: best), runs < budget else { return false }
+            runs += 1
+            guard runner.run(c).0.isDisagreement else { return false }
+            best = c
+            return true
+        }
         var improved = true
         while improved && runs < budget {
             improved = false
             var i = 0
             while i < best.choices.count && runs < budget {
                 let v = best.choices[i]
-                for candidate in [0, v / 2, v - 1] where candidate < v && runs < budget {
+                for candidate in [0, v / 2, v - 1] where candidate < v {
                     var choices = best.choices
                     choices[i] = candidate
-                    let c = Self.replay(generator, seed: best.seed, choices: choices, allowLarge: best.allowLarge)
-                    guard Self.smaller(c, than: best) else { continue }
-                    runs += 1
-                    if runner.run(c).0.isDisagreement {
-                        best = c
-                        improved = true
-                        break
-                    }
+                    if attempt(choices) { improved = true; break }
                 }
                 i += 1
+            }
+            if improved { continue }
+            search: for i in best.choices.indices where best.choices[i] > 0 {
+                for j in (i + 1)..<best.choices.count {
+                    var choices = best.choices
+                    choices[i] -= 1
+                    choices.remove(at: j)
+                    if attempt(choices) { improved = true; break search }
+                    if runs >= budget { break search }
+                }
             }
         }
         return (best, runs)

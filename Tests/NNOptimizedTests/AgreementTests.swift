@@ -15,13 +15,13 @@ import NNReference
         #expect(AgreementGenerators.missing == [])
     }
 
-    /// A few cases per op in debug (large cases for the cheap elementwise ops only), each
+    /// Eight cases per op in debug (large cases for the cheap elementwise ops only), each
     /// disagreement shrunk and printed as a fixture.
     @Test func optimizedAgreesWithReference() {
         let runner = AgreementRunner(Reference.backend, Optimized.backend)
         let ops = Signatures.all.keys.sorted()
         let cheap = Set(ops.filter { ["relu", "sigmoid", "tanh", "add", "mul", "softmax", "sum", "batch_norm"].contains($0) })
-        var summary = AgreementCheck.run(runner, ops: ops.filter { !cheap.contains($0) }, cases: 4, seed: Self.seed,
+        var summary = AgreementCheck.run(runner, ops: ops.filter { !cheap.contains($0) }, cases: 8, seed: Self.seed,
                                          allowLarge: false, shrinkBudget: 60)
         let large = AgreementCheck.run(runner, ops: cheap.sorted(), cases: 12, seed: Self.seed, allowLarge: true, shrinkBudget: 60)
         summary.agreed.merge(large.agreed, uniquingKeysWith: +)
