@@ -17,7 +17,7 @@ extension AgreementGenerators {
                 g[op] = { d in
                     var c = AgreementCase(op)
                     let isMax = op.hasPrefix("max"), isLP = op.hasPrefix("lp")
-                    let w = (0..<n).map { _ in d.window(padding: !isLP, dilation: isMax) }
+                    let w = (0..<n).map { _ in d.window(padding: !isLP, dilation: isMax, coverKernel: true) }
                     // lp_pool of x^p needs x ≥ 0 for a fractional p; positive inputs keep every p defined.
                     c["input"] = d.tensor("input", input(&d, w.map(\.input)), d.dtype(), isLP ? 0.1 : -2, 2)
                     if isLP { c["norm_type"] = .double(d.pick([2.0, 1.0, 3.0])) }

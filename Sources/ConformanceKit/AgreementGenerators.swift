@@ -38,7 +38,8 @@ extension Draw {
 
     /// A spatial window: kernel k, stride s, padding p ≤ k/2 (when `padding`), dilation d; and
     /// an input size that makes an output of size `out` (≥ 1).
-    public mutating func window(padding: Bool = true, dilation: Bool = true, stride: Bool = true)
+    /// `coverKernel`: the input alone spans the dilated kernel (3-d average pooling insists).
+    public mutating func window(padding: Bool = true, dilation: Bool = true, stride: Bool = true, coverKernel: Bool = false)
         -> (k: Int, s: Int, p: Int, d: Int, input: Int, out: Int) {
         let k = pick([1, 2, 3, 5])
         let s = stride ? pick([1, 2, 3]) : 1
@@ -46,7 +47,7 @@ extension Draw {
         let p = padding ? int(0...(k / 2)) : 0
         let out = dim(upTo: 17)
         let extent = d * (k - 1) + 1
-        let input = max(1, (out - 1) * s + extent - 2 * p + int(0...(s - 1)))
+        let input = max(coverKernel ? extent : 1, (out - 1) * s + extent - 2 * p + int(0...(s - 1)))
         let realOut = (input + 2 * p - extent) / s + 1
         return (k, s, p, d, input, max(realOut, 1))
     }

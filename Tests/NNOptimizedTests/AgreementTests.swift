@@ -102,3 +102,22 @@ import NNReference
         return FixtureLoader.loadFile(path: url.path, relativeName: "case")
     }
 }
+
+extension AgreementTests {
+    /// Generators draw inside each op's valid domain: on the reference alone, nearly every
+    /// drawn call succeeds (errors would make agreement vacuous: both backends raise).
+    @Test func generatorsStayInTheDomain() throws {
+        var failing: [String] = []
+        for op in Signatures.all.keys.sorted() {
+            var errors: [String] = []
+            for k in 0..<6 {
+                let c = try #require(AgreementCheck.generate(op, seed: Self.seed, k: k, allowLarge: false))
+                do { _ = try Reference.backend.call(op, Arguments(op: op, try c.materialize())) } catch {
+                    errors.append("\(error)")
+                }
+            }
+            if errors.count > 1 { failing.append("\(op): \(errors.count)/6 raise, e.g. \(errors[0])") }
+        }
+        #expect(failing == [], "\(failing.joined(separator: "\n"))")
+    }
+}
