@@ -118,6 +118,7 @@ public struct ConformanceSummary: CustomStringConvertible {
     var countsLine: String {
         "\(counts.pass) passed, \(counts.fail) failed, \(counts.error) errors, "
             + "\(counts.unsupported) unsupported, \(counts.invalid) invalid"
+            + (counts.mistrusted > 0 ? ", \(counts.mistrusted) mistrusted" : "")
     }
 
     /// `nnconf: my-backend on …/Fixtures/elementwise: 43 passed, 0 failed, … (unsupported: exp ×9, …)`.

@@ -2,7 +2,7 @@
 /// here, never text from a report, so they are inserted as they are.
 enum HTMLAssets {
     static let css = """
-    :root{--pass:#2e7d32;--fail:#c62828;--error:#e65100;--unsupported:#757575;--invalid:#6a1b9a;--line:#ddd;--dim:#999;--bg2:#f6f7f9}
+    :root{--pass:#2e7d32;--fail:#c62828;--error:#e65100;--unsupported:#757575;--invalid:#6a1b9a;--mistrusted:#8d6e00;--line:#ddd;--dim:#999;--bg2:#f6f7f9}
     *{box-sizing:border-box}
     [hidden]{display:none!important}
     body{margin:0 auto;max-width:1400px;padding:12px 16px 40px;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;background:#fff}
@@ -16,7 +16,7 @@ enum HTMLAssets {
     .meta dt{color:#555}.meta dd{margin:0;overflow-wrap:anywhere}
     .b{display:inline-block;padding:0 6px;border-radius:9px;font-size:12px;font-weight:600;color:#fff;white-space:nowrap;margin:1px 2px 1px 0}
     .b.pass{background:var(--pass)}.b.fail{background:var(--fail)}.b.error{background:var(--error)}
-    .b.unsupported{background:var(--unsupported)}.b.invalid{background:var(--invalid)}.b.zero{background:#e0e0e0;color:#777}
+    .b.unsupported{background:var(--unsupported)}.b.invalid{background:var(--invalid)}.b.mistrusted{background:var(--mistrusted)}.b.zero{background:#e0e0e0;color:#777}
     .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
     table{border-collapse:collapse;font-size:12.5px}
     th,td{border-bottom:1px solid var(--line);padding:3px 5px;text-align:right;white-space:nowrap;vertical-align:middle}
@@ -26,7 +26,7 @@ enum HTMLAssets {
     #optable th:first-child{background:var(--bg2);z-index:3}
     #optable tbody tr:hover td{background:#fffbe6}
     td.n0{color:#ccc}td.fail{color:var(--fail);font-weight:700}td.error{color:var(--error);font-weight:700}
-    td.invalid{color:var(--invalid);font-weight:700}td.unsupported{color:var(--unsupported)}
+    td.invalid{color:var(--invalid);font-weight:700}td.mistrusted{color:var(--mistrusted);font-weight:700}td.unsupported{color:var(--unsupported)}
     td.over{color:var(--fail);font-weight:700}td.near{color:#b26a00}
     th.sort{cursor:pointer;user-select:none;text-decoration:underline dotted #aaa;text-underline-offset:3px}
     th[aria-sort=ascending]:after{content:" \\2191";color:#333}th[aria-sort=descending]:after{content:" \\2193";color:#333}
@@ -37,7 +37,7 @@ enum HTMLAssets {
     .chart{overflow-x:auto;max-width:100%}.chart svg{display:block;height:auto}.chart.fit svg{max-width:100%}
     svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
     .case{border:1px solid var(--line);border-left:4px solid var(--fail);border-radius:4px;padding:8px 10px;margin:10px 0;background:#fff}
-    .case.error{border-left-color:var(--error)}.case.invalid{border-left-color:var(--invalid)}
+    .case.error{border-left-color:var(--error)}.case.invalid{border-left-color:var(--invalid)}.case.mistrusted{border-left-color:var(--mistrusted)}
     .case dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:6px 0;font-size:13px}
     .case dt{color:#555}.case dd{margin:0;overflow-wrap:anywhere}
     .case table{margin:6px 0}.case .label{font-size:12px;color:#555;margin-top:6px}

@@ -85,7 +85,7 @@ enum HTMLCharts {
         return H.el("svg", nodes)
     }
 
-    static let statusColour: [Status: String] = [.pass: "#2e7d32", .fail: "#c62828", .error: "#e65100", .unsupported: "#9e9e9e", .invalid: "#6a1b9a"]
+    static let statusColour: [Status: String] = [.pass: "#2e7d32", .fail: "#c62828", .error: "#e65100", .unsupported: "#9e9e9e", .invalid: "#6a1b9a", .mistrusted: "#8d6e00"]
 
     // MARK: Timing bars
 

@@ -51,7 +51,7 @@ private struct Page {
     let r: Report
     let backends: [String]
     let rows: [HTMLOpRow]
-    let notPassing: [CaseResult]            // fail, error, invalid
+    let notPassing: [CaseResult]            // fail, error, invalid, mistrusted
     let unsupported: [CaseResult]
     let anchor: [String: String]
     let tags: [String]
@@ -66,7 +66,7 @@ private struct Page {
         func byIdThenBackend(_ a: CaseResult, _ b: CaseResult) -> Bool {
             a.id != b.id ? a.id < b.id : (order[a.backend] ?? 0) < (order[b.backend] ?? 0)
         }
-        notPassing = r.cases.filter { [.fail, .error, .invalid].contains($0.status) }.sorted(by: byIdThenBackend)
+        notPassing = r.cases.filter { [.fail, .error, .invalid, .mistrusted].contains($0.status) }.sorted(by: byIdThenBackend)
         unsupported = r.cases.filter { $0.status == .unsupported }.sorted(by: byIdThenBackend)
         var anchor: [String: String] = [:]
         for (i, c) in notPassing.enumerated() { anchor[c.id + "\u{0}" + c.backend] = "case-\(i + 1)" }
@@ -134,7 +134,7 @@ private struct Page {
         if bad == 0 {
             verdict = unsupported.isEmpty ? "All \(r.cases.count) cases pass." : "No failures: \(r.cases.count - unsupported.count) pass, \(unsupported.count) unsupported."
         } else {
-            let by = [Status.fail, .error, .invalid].map { s in (s, notPassing.filter { $0.status == s }.count) }
+            let by = [Status.fail, .error, .invalid, .mistrusted].map { s in (s, notPassing.filter { $0.status == s }.count) }
                 .filter { $0.1 > 0 }.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
             verdict = "\(bad) of \(r.cases.count) cases do not pass (\(by))."
         }
@@ -201,6 +201,7 @@ private struct Page {
         var cols: [(String, String, Bool)] = [   // header, tooltip, numeric
             ("op", "", false), ("backend", "", false), ("cases", "", true),
             ("pass", "", true), ("fail", "", true), ("err", "error", true), ("unsup", "unsupported", true), ("inv", "invalid", true),
+            ("mistr", "mistrusted: expected values too degenerate to tell a no-op kernel from a correct one", true),
             ("max abs", "worst |actual − expected|", true), ("max rel", "worst |actual − expected| / |expected|", true),
             ("max ULP", "worst distance in units in the last place", true),
             ("tol use", "worst error ÷ allowed (≤ 1 conforms)", true)]
@@ -329,6 +330,11 @@ private struct Page {
         if let a = c.arguments { info.append(("arguments", .code(H.text(a)))) }
         if let t = c.tolerance {
             info.append(("tolerance", H.text("rtol \(short(t.rtol)), atol \(short(t.atol))" + (c.toleranceSource.map { " (from \($0))" } ?? ""))))
+        }
+        for g in c.grads ?? [] {
+            let a = g.agreement
+            info.append(("grad of \(g.name)", H.text("tolerance use \(format(a.toleranceUse)), abs \(format(a.maxAbsErr)); rtol \(short(g.tolerance.rtol)), atol \(short(g.tolerance.atol))"
+                + (g.toleranceSource.map { " (from \($0))" } ?? ""))))
         }
         let worst = [("abs", c.maxAbsErr), ("rel", c.maxRelErr), ("ULP", c.maxULP), ("tolerance use", c.toleranceUse)]
             .compactMap { n, v in v.map { "\(n) \(format($0))" } }

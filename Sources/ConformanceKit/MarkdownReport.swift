@@ -14,7 +14,11 @@ public enum MarkdownReport {
         let regressions = baseline.map { regressionsOf(report, since: $0) } ?? []
         let verdict: String
         if report.ok && regressions.isEmpty {
-            verdict = notPassing.isEmpty ? "all \(report.cases.count) pass" : "no failures (\(notPassing.count) unsupported)"
+            let mistrusted = notPassing.filter { $0.status == .mistrusted }.count
+            let unsupported = notPassing.count - mistrusted
+            verdict = notPassing.isEmpty ? "all \(report.cases.count) pass"
+                : "no failures (" + [unsupported > 0 ? "\(unsupported) unsupported" : nil, mistrusted > 0 ? "\(mistrusted) mistrusted" : nil]
+                    .compactMap { $0 }.joined(separator: ", ") + ")"
         } else {
             let bad = report.cases.filter { $0.status == .fail || $0.status == .error || $0.status == .invalid }.count
             verdict = "\(bad) not passing" + (regressions.isEmpty ? "" : ", \(regressions.count) regression\(regressions.count == 1 ? "" : "s")")
@@ -85,8 +89,10 @@ public enum MarkdownReport {
         var names = r.backends.map(\.name)
         names += current.keys.filter { !names.contains($0) }.sorted()
         if let base { names += Set(base.keys).subtracting(names).sorted() }
-        var lines = ["| backend | cases | pass | fail | error | unsupported | invalid |",
-                     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        // A mistrusted column only when some case is (or was) mistrusted.
+        let mistrust = (Array(current.values) + Array((base ?? [:]).values)).contains { $0.mistrusted > 0 }
+        var lines = ["| backend | cases | pass | fail | error | unsupported | invalid |" + (mistrust ? " mistrusted |" : ""),
+                     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (mistrust ? " ---: |" : "")]
         for name in names {
             let now = current[name], before = base?[name]
             func cell(_ f: (Counts) -> Int) -> String {
@@ -98,7 +104,9 @@ public enum MarkdownReport {
             }
             var row = "| \(code(name))"
             if now == nil { row += " (not in this run)" } else if baseline != nil && before == nil { row += " (new)" }
-            row += " | " + [cell(\.total), cell(\.pass), cell(\.fail), cell(\.error), cell(\.unsupported), cell(\.invalid)].joined(separator: " | ") + " |"
+            let cells = [cell(\.total), cell(\.pass), cell(\.fail), cell(\.error), cell(\.unsupported), cell(\.invalid)]
+                + (mistrust ? [cell(\.mistrusted)] : [])
+            row += " | " + cells.joined(separator: " | ") + " |"
             lines.append(row)
         }
         return lines

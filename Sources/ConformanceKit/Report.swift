@@ -4,6 +4,9 @@ import NNCore
 /// The verdict of one case on one backend (see fixture-format.md, "Results").
 public enum Status: String, Codable, CaseIterable, Sendable {
     case pass, fail, error, unsupported, invalid
+    /// Would pass, but the expected values cannot tell a correct kernel from a no-op one
+    /// (all zeros, one value, mostly zeros where the op makes none: `Trust.swift`). Never a pass.
+    case mistrusted
 }
 
 /// A gradient's agreement with the fixture.
@@ -11,8 +14,17 @@ public struct GradResult: Codable, Equatable {
     public var name: String
     public var agreement: Agreement
     public var tolerance: Tolerance
+    /// Where `tolerance` came from (`fixture`, or the default rule with its K).
+    public var toleranceSource: String?
 
-    enum CodingKeys: String, CodingKey { case name, agreement, tolerance }
+    public init(name: String, agreement: Agreement, tolerance: Tolerance, toleranceSource: String? = nil) {
+        self.name = name
+        self.agreement = agreement
+        self.tolerance = tolerance
+        self.toleranceSource = toleranceSource
+    }
+
+    enum CodingKeys: String, CodingKey { case name, agreement, tolerance, toleranceSource = "tolerance_source" }
 }
 
 /// `--gradcheck`: the reference backward against central finite differences in float64.
@@ -53,6 +65,9 @@ public struct CaseResult: Codable, Equatable {
     public var vsReferenceGrads: [GradResult]?
     /// The reference's forward time divided by this backend's.
     public var speedup: Double?
+    /// Why the case's expected values are degenerate (`Trust`): the reasons it is `mistrusted`,
+    /// or, on a case that failed anyway, why its fixture is weak.
+    public var mistrust: [String]?
 
     public init(id: String, backend: String, op: String, status: Status, message: String? = nil) {
         self.id = id
@@ -70,6 +85,15 @@ public struct CaseResult: Codable, Equatable {
         mismatches = a.mismatches
     }
 
+    /// Records why the expected values are degenerate; a passing case becomes `mistrusted`.
+    mutating func mistrust(_ reasons: [String]) {
+        guard !reasons.isEmpty else { return }
+        mistrust = reasons
+        guard status == .pass else { return }
+        status = .mistrusted
+        message = "mistrusted: " + reasons.joined(separator: "; ")
+    }
+
     mutating func record(_ a: Agreement) {
         maxAbsErr = max(maxAbsErr ?? 0, a.maxAbsErr)
         maxRelErr = max(maxRelErr ?? 0, a.maxRelErr)
@@ -82,17 +106,37 @@ public struct CaseResult: Codable, Equatable {
         case maxAbsErr = "max_abs_err", maxRelErr = "max_rel_err", maxULP = "max_ulp"
         case toleranceUse = "tolerance_use", toleranceSource = "tolerance_source"
         case forwardMs = "forward_ms", backwardMs = "backward_ms", arguments, mismatches, flops, speedup
-        case vsReference = "vs_reference", vsReferenceGrads = "vs_reference_grads"
+        case vsReference = "vs_reference", vsReferenceGrads = "vs_reference_grads", mistrust
     }
 }
 
 public struct Counts: Codable, Equatable {
-    public var pass = 0, fail = 0, error = 0, unsupported = 0, invalid = 0
+    public var pass = 0, fail = 0, error = 0, unsupported = 0, invalid = 0, mistrusted = 0
 
     public init() {}
 
+    /// Reports written before `mistrusted` existed have no such key: 0.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        pass = try c.decode(Int.self, forKey: .pass)
+        fail = try c.decode(Int.self, forKey: .fail)
+        error = try c.decode(Int.self, forKey: .error)
+        unsupported = try c.decode(Int.self, forKey: .unsupported)
+        invalid = try c.decode(Int.self, forKey: .invalid)
+        mistrusted = try c.decodeIfPresent(Int.self, forKey: .mistrusted) ?? 0
+    }
+
     public subscript(s: Status) -> Int {
-        get { [pass, fail, error, unsupported, invalid][Status.allCases.firstIndex(of: s)!] }
+        get {
+            switch s {
+            case .pass: return pass
+            case .fail: return fail
+            case .error: return error
+            case .unsupported: return unsupported
+            case .invalid: return invalid
+            case .mistrusted: return mistrusted
+            }
+        }
         set {
             switch s {
             case .pass: pass = newValue
@@ -100,12 +144,15 @@ public struct Counts: Codable, Equatable {
             case .error: error = newValue
             case .unsupported: unsupported = newValue
             case .invalid: invalid = newValue
+            case .mistrusted: mistrusted = newValue
             }
         }
     }
 
-    public var total: Int { pass + fail + error + unsupported + invalid }
+    public var total: Int { pass + fail + error + unsupported + invalid + mistrusted }
     /// Whether a run with these counts succeeds: nothing failed, errored or was invalid.
+    /// `mistrusted`, like `unsupported`, is never a pass but does not fail a run by itself: the
+    /// backend may be right, the fixture cannot tell (the gate does count it as not passing).
     public var ok: Bool { fail == 0 && error == 0 && invalid == 0 }
 }
 

@@ -193,14 +193,14 @@ public struct Runner {
             for (name, value) in args { if let g = value.tensor?.grad { computed.grads[name] = g } }
             var grads: [GradResult] = []
             for (name, expected) in b.grads {
-                let (tolerance, _) = self.tolerance(c.gradTolerance ?? c.tolerance, expected.dtype, terms: lengths.grads[name] ?? 1)!
+                let (tolerance, source) = self.tolerance(c.gradTolerance ?? c.tolerance, expected.dtype, terms: lengths.grads[name] ?? 1)!
                 guard let g = args[name]?.tensor?.grad else {
                     r.status = .fail
                     r.message = r.message ?? "input '\(name)' has no gradient after backward"
                     continue
                 }
                 let a = compare(g, expected, tolerance: tolerance)
-                grads.append(GradResult(name: name, agreement: a, tolerance: tolerance))
+                grads.append(GradResult(name: name, agreement: a, tolerance: tolerance, toleranceSource: source))
                 if let m = a.mismatch { r.fail("grad of \(name) \(m)", a) }
             }
             r.grads = grads.isEmpty ? nil : grads
@@ -208,6 +208,7 @@ public struct Runner {
                 r.gradcheck = spec.expect?.dropout == nil ? Gradcheck.run(spec, backend: backend) : RandomOps.gradcheckSkipped
             }
         }
+        r.mistrust(Trust.reasons(spec, args: args, outputTolerance: r.tolerance, grads: r.grads ?? []))
         if let d = spec.expect?.dropout, r.status == .pass {
             RandomOps.check(d, c, spec, args: args, output: outputs.first ?? nil, into: &r)
         }

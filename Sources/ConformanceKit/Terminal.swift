@@ -5,7 +5,10 @@ import Foundation
 public enum Terminal {
     public static func summary(_ report: Report, fixtureArgs: [String]) -> String {
         var lines: [String] = []
-        let header = ["op", "backend", "cases", "pass", "fail", "error", "unsup", "invalid", "max ulp", "tol use", "fwd ms", "bwd ms"]
+        // The mistrusted column appears only when some case is mistrusted.
+        let anyMistrusted = report.cases.contains { $0.status == .mistrusted }
+        var header = ["op", "backend", "cases", "pass", "fail", "error", "unsup", "invalid", "max ulp", "tol use", "fwd ms", "bwd ms"]
+        if anyMistrusted { header.insert("mistr", at: 8) }
         var rows: [[String]] = []
         let groups = Dictionary(grouping: report.cases) { "\($0.op)\u{0}\($0.backend)" }
         for key in groups.keys.sorted() {
@@ -19,14 +22,17 @@ public enum Terminal {
                 let v = cases.compactMap(f).sorted()
                 return v.isEmpty ? "-" : format(v[v.count / 2])
             }
-            rows.append([cases[0].op, cases[0].backend, "\(counts.total)", "\(counts.pass)", "\(counts.fail)", "\(counts.error)",
-                         "\(counts.unsupported)", "\(counts.invalid)", worst { $0.maxULP }, worst { $0.toleranceUse },
-                         median { $0.forwardMs }, median { $0.backwardMs }])
+            var row = [cases[0].op, cases[0].backend, "\(counts.total)", "\(counts.pass)", "\(counts.fail)", "\(counts.error)",
+                       "\(counts.unsupported)", "\(counts.invalid)", worst { $0.maxULP }, worst { $0.toleranceUse },
+                       median { $0.forwardMs }, median { $0.backwardMs }]
+            if anyMistrusted { row.insert("\(counts.mistrusted)", at: 8) }
+            rows.append(row)
         }
         lines += table([header] + rows)
         lines.append("")
         for (backend, c) in report.summary.sorted(by: { $0.key < $1.key }) {
-            lines.append("\(backend): \(c.total) cases: \(c.pass) pass, \(c.fail) fail, \(c.error) error, \(c.unsupported) unsupported, \(c.invalid) invalid")
+            lines.append("\(backend): \(c.total) cases: \(c.pass) pass, \(c.fail) fail, \(c.error) error, \(c.unsupported) unsupported, \(c.invalid) invalid"
+                         + (c.mistrusted > 0 ? ", \(c.mistrusted) mistrusted" : ""))
         }
         let checked = report.cases.compactMap { c in c.gradcheck.map { (c.id, $0) } }
         if !checked.isEmpty {

@@ -32,8 +32,8 @@ let toyBackend = OpTable(name: "toy", ops: [
         let r = try run(#"""
             {"name": "ok", "call": "relu", "args": {"input": \#(input)},
              "expect": {"output": {"shape": [2], "dtype": "float32", "data": [2, -4]}},
-             "backward": {"grad_output": {"shape": [2], "dtype": "float32", "data": [1, 1]},
-                          "grads": {"input": {"shape": [2], "dtype": "float32", "data": [2, 2]}}}},
+             "backward": {"grad_output": {"shape": [2], "dtype": "float32", "data": [1, 0.5]},
+                          "grads": {"input": {"shape": [2], "dtype": "float32", "data": [2, 1]}}}},
             {"name": "badgrad", "call": "relu", "args": {"input": \#(input)},
              "backward": {"grad_output": {"shape": [2], "dtype": "float32", "data": [1, 1]},
                           "grads": {"input": {"shape": [2], "dtype": "float32", "data": [2, 3]}}}},

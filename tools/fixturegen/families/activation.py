@@ -107,7 +107,12 @@ def op_file(op):
     base = ["activation", op.name]
     req = required(op)
     for label, shape in SHAPES:
-        f.add(label, op.name, {"input": Uniform(shape, op.lo, op.hi), **req}, base + [label])
+        # One to seven elements drawn over the whole range can all land where the op is flat
+        # (hardtanh's clamp, softplus's tail): a quarter of the range keeps them informative.
+        # (Not for the shrinks, which are zero around 0.)
+        narrow = label in ("scalar_0d", "vector") and op.name not in ("hardshrink", "softshrink")
+        lo, hi = (op.lo / 4, op.hi / 4) if narrow else (op.lo, op.hi)
+        f.add(label, op.name, {"input": Uniform(shape, lo, hi), **req}, base + [label])
     f.add("float64", op.name, {"input": Uniform((3, 5), op.lo, op.hi, "float64"), **req}, base + ["float64"])
     f.add("float64_large", op.name, {"input": Uniform((4, 6, 8), op.lo, op.hi, "float64"), **req},
           base + ["float64", "large"])
@@ -172,7 +177,8 @@ def prelu_file():
     f = FixtureFile("activation/prelu")
     base = ["activation", "prelu"]
     for label, shape, wshape in PRELU_CASES:
-        f.add(label, "prelu", {"input": Uniform(shape, -3, 3), "weight": Uniform(wshape, -0.5, 1.5)},
+        # A 0-d input is one element: negative, so that the weight's gradient (Σ x where x < 0) is not 0.
+        f.add(label, "prelu", {"input": Uniform(shape, -3, 3 if shape else -0.5), "weight": Uniform(wshape, -0.5, 1.5)},
               base + ["broadcast"] + (["large"] if label == "large" else []))
     f.add("float64", "prelu", {"input": Uniform((2, 3, 4), -3, 3, "float64"),
                                "weight": Uniform((3,), -0.5, 1.5, "float64")}, base + ["float64"])
@@ -198,7 +204,8 @@ def glu_file():
     f.add("size2", "glu", {"input": Uniform((3, 2), -3, 3)}, base + ["size_2"])
     f.add("empty", "glu", {"input": Uniform((0, 4), -3, 3)}, base + ["empty"])
     f.add("float64", "glu", {"input": Uniform((3, 6), -3, 3, "float64"), "dim": 1}, base + ["float64"])
-    f.add("special_values", "glu", {"input": given([SPECIAL_VALUES[:10], SPECIAL_VALUES[10:20]]), "dim": 0},
+    ordinary = [0.25 * k - 1.9 for k in range(6)]
+    f.add("special_values", "glu", {"input": given([SPECIAL_VALUES[:10] + ordinary, SPECIAL_VALUES[10:20] + ordinary[::-1]]), "dim": 0},
           base + ["special_values", "nan", "inf"])
     f.add("large", "glu", {"input": Uniform((2, 16, 12, 12), -5, 5), "dim": 1}, base + ["large"])
     return f

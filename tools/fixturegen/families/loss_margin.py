@@ -34,8 +34,8 @@ def cosine_embedding_loss():
     c.case("unbatched_negative_none", ["unbatched", "none"], input1=values((6,)), input2=values((6,)),
            target=labels(-1.0), reduction="none")
     c.case("broadcast_input2_mean", ["broadcast", "mean"], input1=values((5, 4)), input2=values((1, 4)), target=y)
-    c.case("zero_row_mean", ["zero", "mean"], input1=given([[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]]),
-           input2=values((2, 3)), target=labels([1, -1]))
+    c.case("zero_row_mean", ["zero", "mean"], input1=given([[0.0, 0.0, 0.0], [1.0, 2.0, 3.0], [0.5, -1.0, 2.0]]),
+           input2=values((3, 3)), target=labels([1, -1, 1]))
     c.reductions("float64", ["float64"], input1=values((5, 4), "float64"), input2=values((5, 4), "float64"), target=y)
     c.legacy(lambda: {"input1": values((5, 4)), "input2": values((5, 4)), "target": y})
 

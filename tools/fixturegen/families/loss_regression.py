@@ -121,10 +121,12 @@ def binary_cross_entropy_with_logits():
                  pos_weight=fixed_weight((5,)))
     c.reductions("weight_pos_weight", ["weight", "pos_weight"], input=logits((3, 4)), target=probs((3, 4)),
                  weight=fixed_weight((3, 4)), pos_weight=fixed_weight((4,)))
-    extreme = given([[100.0, -100.0, 1e4, -1e4], [30.0, -30.0, 0.0, 88.0]])
-    c.reductions("extreme_logits", ["extreme"], input=extreme, target=given([[1.0, 0.0, 0.5, 1.0], [0.0, 1.0, 0.5, 0.25]]))
+    # Saturating logits next to ordinary ones, so that the gradient is not mostly exact zeros.
+    extreme = given([[100.0, -100.0, 1e4, -1e4, 0.5, -1.5], [30.0, -30.0, 0.0, 88.0, 2.0, -0.25]])
+    extreme_target = given([[1.0, 0.0, 0.5, 1.0, 0.3, 0.7], [0.0, 1.0, 0.5, 0.25, 0.9, 0.1]])
+    c.reductions("extreme_logits", ["extreme"], input=extreme, target=extreme_target)
     c.case("extreme_logits_pos_weight", ["extreme", "pos_weight", "none"], input=extreme,
-           target=given([[1.0, 0.0, 0.5, 1.0], [0.0, 1.0, 0.5, 0.25]]), pos_weight=fixed_weight((4,)),
+           target=extreme_target, pos_weight=fixed_weight((6,)),
            reduction="none")
     c.reductions("float64_pos_weight", ["float64", "pos_weight"], input=logits((3, 4), "float64"),
                  target=probs((3, 4), "float64"), pos_weight=fixed_weight((4,), "float64"))

@@ -24,6 +24,13 @@ SHAPE = {1: (2, 3, 9), 2: (2, 3, 7, 6), 3: (1, 2, 5, 6, 5)}
 LARGE = {1: (2, 8, 64), 2: (1, 4, 24, 24), 3: (1, 2, 8, 12, 12)}
 
 
+
+def zero_window(d):
+    """Positive values on (1, 2, 4, ...) with the first 2×…×2 window of channel 0 zero."""
+    a = (np.arange(2 * 4 ** d).reshape((1, 2) + (4,) * d) % 7 + 1) * 0.25
+    a[(0, 0) + (slice(0, 2),) * d] = 0.0
+    return a.tolist()
+
 def per_dim(d, *values):
     return list(values[:d])
 
@@ -142,11 +149,16 @@ def max_pool_cases(d):
                                                  dilation=2, return_indices=True), []),
         ("ties_first_max", dict(input=ties(d), kernel_size=3, stride=1, padding=1, return_indices=True),
          ["ties"]),
-        ("ties_all_equal", dict(input=given(np.ones((1, 2) + (4,) * d).tolist()), kernel_size=2, stride=1,
+        # Every window tied (channel 0 all 1, channel 1 all 2): the first index wins, and the
+        # two channels keep the output from being one value.
+        ("ties_all_equal", dict(input=given((np.ones((1, 2) + (4,) * d) * np.arange(1, 3).reshape((1, 2) + (1,) * d)).tolist()), kernel_size=2, stride=1,
                                 return_indices=True), ["ties"]),
         ("nan_propagates", dict(input=placed(d, {1: "nan"}), kernel_size=2, stride=1, return_indices=True),
          ["nan"]),
-        ("nan_last_one_wins", dict(input=placed(d, nan2), kernel_size=3, stride=1, return_indices=True),
+        # In 1-d every unpadded window holds a NaN at the same place (a one-value output):
+        # padding adds windows that do not.
+        ("nan_last_one_wins", dict(input=placed(d, nan2), kernel_size=3, stride=1, padding=1 if d == 1 else 0,
+                                   return_indices=True),
          ["nan"]),
         ("neg_inf_windows", dict(input=placed(d, {i: "-inf" for i in range(4 ** d)}),
                                  kernel_size=2, return_indices=True), ["inf"]),
@@ -289,7 +301,8 @@ def lp_pool_file(d):
         ("p2_ceil_mode_partial_window", dict(input=x(d), norm_type=2, kernel_size=2, ceil_mode=True), []),
         ("p2_ceil_mode_stride_partial_window", dict(input=x(d), norm_type=2, kernel_size=3, stride=2,
                                                     ceil_mode=True), []),
-        ("zero_window", dict(input=given(np.zeros((1, 2) + (4,) * d).tolist()), norm_type=2, kernel_size=2),
+        # One all-zero window (0^(1/p): PyTorch's gradient there is 0) among non-zero ones.
+        ("zero_window", dict(input=given(zero_window(d)), norm_type=2, kernel_size=2),
          ["zero"]),
         ("unbatched", dict(input=x(d, SHAPE[d][1:]), norm_type=2, kernel_size=2), ["unbatched"]),
         ("float64", dict(input=x(d, dtype="float64"), norm_type=2, kernel_size=2), []),

@@ -115,7 +115,9 @@ def cosine_file():
         ("broadcast_along_dim", dict(x1=x((3, 1)), x2=x((3, 4)), dim=1), ["broadcast"]),
         ("zero_vector", dict(x1=given([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]]), x2=x((2, 3))), ["zero_norm"]),
         ("large_eps", dict(x1=x((3, 4), lo=-0.1, hi=0.1), x2=x((3, 4)), eps=0.5), ["eps", "clamp"]),
-        ("parallel", dict(x1=given([[1.0, 2.0, 3.0]]), x2=given([[2.0, 4.0, 6.0]])), []),
+        # A parallel pair (cosine 1, zero gradient) next to a general one, so that the
+        # gradients are not zero everywhere.
+        ("parallel", dict(x1=given([[1.0, 2.0, 3.0], [1.0, 0.0, -1.0]]), x2=given([[2.0, 4.0, 6.0], [0.5, 2.0, 1.0]])), []),
         ("float64", dict(x1=x((3, 5), "float64"), x2=x((3, 5), "float64")), ["float64"]),
         ("float32_float64", dict(x1=x((3, 5)), x2=x((3, 5), "float64")), ["mixed_dtype"]),
         ("int64_float32", dict(x1=RandInt((3, 4), -4, 4), x2=x((3, 4))), ["int64", "mixed_dtype"]),

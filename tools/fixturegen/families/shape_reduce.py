@@ -27,7 +27,8 @@ def with_nans():
 
 
 def with_infs():
-    return given([[-INF, -INF, -INF], [INF, 1.0, INF], [0.0, -INF, 2.0]])
+    # Tied infinities, none of them first in a row or column, so that no index output is all 0.
+    return given([[1.5, -INF, 3.0, -INF], [INF, 1.0, INF, -2.0], [0.0, 3.0, 2.0, INF]])
 
 
 def dim_name(d):
@@ -46,10 +47,14 @@ def cases(op):
         ("full", dict(input=x((3, 4))), ["full_reduction"]),
         ("full_rank3", dict(input=x((2, 3, 4))), ["full_reduction"]),
         ("full_rank0", dict(input=x(())), ["full_reduction", "scalar_0d"]),
-        ("full_ties", dict(input=ties((3, 4))), ["full_reduction", "ties"]),
+        # Ties away from index 0 (the first maximum is at 1, the first minimum at 2), none 0.
+        ("full_ties", dict(input=given([[2.0, 3.0, 1.0, 3.0], [1.0, 3.0, 2.0, 2.0], [3.0, 1.0, 1.0, 2.0]])),
+         ["full_reduction", "ties"]),
         ("full_nan", dict(input=with_nans()), ["full_reduction", "nan"]),
         ("full_inf", dict(input=with_infs()), ["full_reduction", "inf"]),
-        ("full_all_equal", dict(input=given([[2.0, 2.0], [2.0, 2.0]])), ["full_reduction", "ties"]),
+        # Three tied maxima and two tied minima, none first: all-equal input would make every
+        # answer index 0, which a kernel that returns zeros passes (zero-trust).
+        ("full_many_ties", dict(input=given([[1.5, 2.0, 1.0], [2.0, 1.0, 2.0]])), ["full_reduction", "ties"]),
         ("rank0_dim0", dict(input=x(()), dim=0), ["scalar_0d"]),
         ("rank0_dim_neg1_keepdim", dict(input=x(()), dim=-1, keepdim=True), ["scalar_0d", "keepdim"]),
         ("rank1", dict(input=x((7,)), dim=0), []),
@@ -61,17 +66,22 @@ def cases(op):
         ("inf_dim0", dict(input=with_infs(), dim=0), ["inf"]),
         ("size1_dim", dict(input=x((3, 1, 2)), dim=1), []),
         ("empty_other_dim", dict(input=x((0, 3)), dim=1), ["empty"]),
-        ("float64", dict(input=x((3, 4), "float64"), dim=1), ["float64"]),
+        ("float64", dict(input=x((6, 4), "float64"), dim=1), ["float64"]),
         ("float64_full", dict(input=x((3, 4), "float64")), ["float64", "full_reduction"]),
         ("int64_dim", dict(input=RandInt((3, 4), -3, 3), dim=1), ["int64", "ties"]),
         ("int64_full", dict(input=RandInt((3, 4), -9, 9)), ["int64", "full_reduction"]),
-        ("int64_extremes", dict(input=given([[-2**63, 2**63 - 1, 0]], "int64"), dim=1), ["int64"]),
+        ("int64_extremes", dict(input=given([[0, 2**63 - 1, -2**63]], "int64"), dim=1), ["int64"]),
         ("large", dict(input=x((4, 64, 33)), dim=1), ["large"]),
         ("large_full", dict(input=x((8, 100))), ["large", "full_reduction"]),
     ]
     if values:
-        out += [("bool_dim", dict(input=RandInt((3, 4), 0, 2, dtype="bool"), dim=1), ["bool"]),
-                ("bool_full", dict(input=RandInt((3, 4), 0, 2, dtype="bool")), ["bool", "full_reduction"])]
+        # Rows all true, all false and two mixed ones: no value or index output is one value.
+        rows = given([[True, True, True, True], [False, False, False, False], [True, False, True, True],
+                      [False, True, False, False]], "bool")
+        # One reduced bool of `min` over anything with a false is false (index-free zero): all true for min.
+        full = given([[True, True], [True, True]], "bool") if op == "min" else RandInt((3, 4), 0, 2, dtype="bool")
+        out += [("bool_dim", dict(input=rows, dim=1), ["bool"]),
+                ("bool_full", dict(input=full), ["bool", "full_reduction"])]
     else:
         out += [("dim_none", dict(input=x((3, 4)), dim=None), ["full_reduction"]),
                 ("dim_none_keepdim", dict(input=x((2, 3, 4)), dim=None, keepdim=True), ["full_reduction", "keepdim"]),

@@ -28,18 +28,30 @@ def implicit_dim():
         yield f"implicit_dim_rank{rank}", {"input": Uniform(shape, -3, 3)}, ["implicit_dim"]
 
 
-def special_cases():
+def spread_logits(shape, dim, dtype="float32", sign=1.0):
+    """Logits around +1e4 (0.5 apart, exact in float32) with one −1e4 per group along `dim`;
+    `sign` −1 mirrors them (softmin, which is softmax of −x)."""
+    rows, cols = shape
+    def value(r, c):
+        along, across = (c, r) if dim == 1 else (r, c)
+        return -1e4 if along == across % (shape[dim]) else 1e4 - 0.5 * ((3 * r + 2 * c) % 7)
+    return given([[sign * value(r, c) for c in range(cols)] for r in range(rows)], dtype)
+
+
+def special_cases(op):
     """(label, args, tags, warns) for numerics and argument variants."""
     masked = given([[0.5, "-inf", 1.0, "-inf"], ["-inf", "-inf", "-inf", "-inf"],
                     [2.0, 1.0, "inf", 0.0]])
+    sign = -1.0 if op == "softmin" else 1.0
     return [
-        ("stability_logits_1e4", {"input": Uniform((4, 5), -1e4, 1e4), "dim": 1},
-         ["stability", "large_logits"]),
-        ("stability_logits_1e4_dim0", {"input": Uniform((6, 3), -1e4, 1e4), "dim": 0},
+        # ±1e4 logits: in each softmax group one at −1e4 (probability exactly 0) and the rest
+        # near +1e4, a few apart, so that probabilities and gradients stay informative.
+        ("stability_logits_1e4", {"input": spread_logits((4, 5), 1, sign=sign), "dim": 1}, ["stability", "large_logits"]),
+        ("stability_logits_1e4_dim0", {"input": spread_logits((6, 3), 0, sign=sign), "dim": 0},
          ["stability", "large_logits"]),
         ("stability_close_large_logits", {"input": Uniform((3, 8), 9990, 10000), "dim": -1},
          ["stability", "large_logits"]),
-        ("stability_float64_logits_1e4", {"input": Uniform((3, 5), -1e4, 1e4, "float64"),
+        ("stability_float64_logits_1e4", {"input": spread_logits((3, 5), 1, "float64", sign),
                                           "dim": 1}, ["stability", "large_logits", "float64"]),
         ("masked_inf", {"input": masked, "dim": 1}, ["special_values", "inf"]),
         ("float64", {"input": Uniform((3, 5), -3, 3, "float64"), "dim": 1}, ["float64"]),
@@ -65,7 +77,7 @@ def op_file(op):
         f.add(label, op, args, base + tags)
     for label, args, tags in implicit_dim():
         f.add(label, op, args, base + tags + ["warning"], warns=True)
-    for label, args, tags in special_cases():
+    for label, args, tags in special_cases(op):
         f.add(label, op, args, base + tags)
     return f
 
