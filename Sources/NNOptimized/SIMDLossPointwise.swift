@@ -109,16 +109,6 @@ extension Optimized {
 /// The smaller of each pair; where `b` is NaN, `a`.
 @inline(__always) func vmin(_ a: VF, _ b: VF) -> VF { a.replacing(with: b, where: b .< a) }
 
-/// log(1 + u) for u ≥ −1: log w · u / (w − 1) with w = 1 + u (Kahan's trick, accurate where
-/// log(1 + u) alone loses u's low bits), u itself where w rounds to 1, +∞ at +∞.
-@inline(__always) func vlog1p(_ u: VF) -> VF {
-    let w = 1 + u
-    var r = vlog(w) * u / (w - 1)
-    r.replace(with: u, where: w .== 1)
-    r.replace(with: w, where: w .== .infinity)
-    return r
-}
-
 /// log σ(x) = min(x, 0) − log1p(e^−|x|), ATen's `log_sigmoid` (no overflow for any x).
 @inline(__always) func vlogSigmoid(_ x: VF) -> VF { vmin(x, VF()) - vlog1p(vexp(-vabs(x))) }
 
