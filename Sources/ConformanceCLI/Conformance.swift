@@ -11,7 +11,7 @@ struct Conformance: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conformance",
         abstract: "Check neural-network ops against PyTorch-generated fixtures (nnconf/1).",
-        subcommands: [Run.self, ReportCommand.self, GateCommand.self, MergeCommand.self, List.self],
+        subcommands: [Run.self, ReportCommand.self, GateCommand.self, MergeCommand.self, List.self, BenchCommand.self],
         defaultSubcommand: Run.self)
 
     /// Before anything loads OpenBLAS's kernels: on an AVX-512 CPU that OpenBLAS 0.3.21 would run
