@@ -79,11 +79,14 @@ def measure(case, settings, seed):
     kept = [fn(**args)]
     fwd_flops, bwd_flops = flops(case, args, kept[0])
 
+    cpu = []
+
     def forward():
         kept[0] = None
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         y = fn(**args)
         s = time.perf_counter() - start
+        cpu.append(time.process_time() - cpu_start)
         kept[0] = y
         return s
 
@@ -91,6 +94,7 @@ def measure(case, settings, seed):
     result["forward_ms"] = statistics.median(f) * 1000
     result["forward_repeats"] = len(f)
     result["forward_min_ms"] = min(f) * 1000
+    result["forward_cpu_ms"] = statistics.median(cpu[-len(f):]) * 1000
     if fwd_flops:
         result["forward_gflops"] = fwd_flops / (result["forward_ms"] * 1e6)
     if not case["backward"]:
@@ -100,18 +104,23 @@ def measure(case, settings, seed):
     gradient = None if y0.numel() == 1 else torch.rand(y0.shape, generator=torch.Generator().manual_seed(0x5EED)) * 2 - 1
     kept[0] = None
 
+    cpu.clear()
+
     def backward():
         for t in leaves:
             t.grad = None
         y = fn(**args)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         y.backward(gradient)
-        return time.perf_counter() - start
+        s = time.perf_counter() - start
+        cpu.append(time.process_time() - cpu_start)
+        return s
 
     b = samples(settings, backward)
     result["backward_ms"] = statistics.median(b) * 1000
     result["backward_repeats"] = len(b)
     result["backward_min_ms"] = min(b) * 1000
+    result["backward_cpu_ms"] = statistics.median(cpu[-len(b):]) * 1000
     if bwd_flops:
         result["backward_gflops"] = bwd_flops / (result["backward_ms"] * 1e6)
     return result

@@ -24,6 +24,7 @@ struct Conformance: ParsableCommand {
             envp.append(nil)
             execve("/proc/self/exe", CommandLine.unsafeArgv, envp)  // returns only on failure: carry on
         }
+        MallocPolicy.keepLargeBlocks()
         Self.main(nil)
     }
 }

@@ -39,6 +39,10 @@ public struct BenchResult: Codable, Equatable, Sendable {
     /// The fastest sample of each phase: on a loaded machine, less noisy than the median.
     public var forwardMinMs: Double?
     public var backwardMinMs: Double?
+    /// Median CPU time of the process (all threads) per sample: the work done, which other
+    /// processes' load hardly changes (spin-waiting threads count too).
+    public var forwardCpuMs: Double?
+    public var backwardCpuMs: Double?
     public var forwardRepeats = 0
     public var backwardRepeats = 0
     public var gemmBound = false
@@ -51,6 +55,7 @@ public struct BenchResult: Codable, Equatable, Sendable {
         case backwardGflops = "backward_gflops", forwardRepeats = "forward_repeats"
         case backwardRepeats = "backward_repeats", gemmBound = "gemm_bound"
         case forwardMinMs = "forward_min_ms", backwardMinMs = "backward_min_ms"
+        case forwardCpuMs = "forward_cpu_ms", backwardCpuMs = "backward_cpu_ms"
     }
 
     public init(name: String, op: String, backend: String) {
@@ -105,14 +110,17 @@ public enum Bench {
             r.forwardGflops = FlopCount.forward(op: c.op, args: args, outputShape: outputShape)
             r.backwardGflops = FlopCount.backward(op: c.op, args: args, outputShape: outputShape)
             kept = first
+            var cpu: [Double] = []
             let forward = try samples(settings) {
                 kept = nil
-                let start = DispatchTime.now()
+                let (start, cpuStart) = (DispatchTime.now(), processCPUSeconds())
                 let y = try call()
                 let s = seconds(since: start)
+                cpu.append(processCPUSeconds() - cpuStart)
                 kept = y
                 return s
             }
+            r.forwardCpuMs = median(Array(cpu.suffix(forward.count))).map { $0 * 1000 }
             r.forwardMs = median(forward).map { $0 * 1000 }
             r.forwardMinMs = forward.min().map { $0 * 1000 }
             r.forwardRepeats = forward.count
@@ -125,13 +133,17 @@ public enum Bench {
         let gradient = kept.flatMap { $0.numel == 1 ? nil : BenchTensor($0.shape, grad: false).make(seed: 0x5EED) }
         kept = nil
         do {
+            var cpu: [Double] = []
             let backward = try samples(settings) {
                 for t in leaves { t.grad = nil }
                 guard let root = try call() else { throw TorchError("BenchError", "the op returned no tensor") }
-                let start = DispatchTime.now()
+                let (start, cpuStart) = (DispatchTime.now(), processCPUSeconds())
                 try root.backward(gradient: gradient)
-                return seconds(since: start)
+                let s = seconds(since: start)
+                cpu.append(processCPUSeconds() - cpuStart)
+                return s
             }
+            r.backwardCpuMs = median(Array(cpu.suffix(backward.count))).map { $0 * 1000 }
             r.backwardMs = median(backward).map { $0 * 1000 }
             r.backwardMinMs = backward.min().map { $0 * 1000 }
             r.backwardRepeats = backward.count
@@ -155,6 +167,13 @@ public enum Bench {
         s.repeats = min(s.repeats, 7)
         return measure(BenchSuite.sgemm, on: backend, settings: s).forwardGflops
     }
+}
+
+/// CPU seconds used by every thread of the process so far.
+func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
 
 /// GFLOP/s of `flops` floating-point operations in `ms` milliseconds.
