@@ -11,7 +11,7 @@ struct Conformance: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conformance",
         abstract: "Check neural-network ops against PyTorch-generated fixtures (nnconf/1).",
-        subcommands: [Run.self, ValidateCommand.self, ReportCommand.self, GateCommand.self, MergeCommand.self, List.self, Agree.self],
+        subcommands: [Run.self, ValidateCommand.self, ReportCommand.self, GateCommand.self, MergeCommand.self, List.self, BenchCommand.self, Agree.self],
         defaultSubcommand: Run.self)
 
     /// Before anything loads OpenBLAS's kernels: on an AVX-512 CPU that OpenBLAS 0.3.21 would run
@@ -24,6 +24,7 @@ struct Conformance: ParsableCommand {
             envp.append(nil)
             execve("/proc/self/exe", CommandLine.unsafeArgv, envp)  // returns only on failure: carry on
         }
+        MallocPolicy.keepLargeBlocks()
         Self.main(nil)
     }
 }

@@ -20,4 +20,13 @@ public enum FlopCount {
             return nil
         }
     }
+
+    /// Floating-point operations of the backward of the same call: each of the input and weight
+    /// gradients of a matrix-product op is a product of the forward's size, so the forward's
+    /// count once per one of them that requires grad (bias gradients, mere sums, are left out).
+    public static func backward(op: String, args: [String: Value], outputShape: [Int]?) -> Double? {
+        guard let f = forward(op: op, args: args, outputShape: outputShape) else { return nil }
+        let products = ["input", "weight"].filter { args[$0]?.tensor?.requiresGrad == true }.count
+        return products > 0 ? f * Double(products) : nil
+    }
 }

@@ -89,6 +89,29 @@ typealias VI = SIMD16<Int32>
     return y.replacing(with: x0, where: x0 .!= x0)
 }
 
+/// e^x for x ≤ 0 or NaN (softmax's x − max, log-probabilities): `vexp` without the overflow
+/// clamp and the NaN select, which such inputs never need (a NaN propagates through the
+/// arithmetic), so the same values at three quarters of the instructions.
+@inline(__always) func vexpNonPositive(_ x0: VF) -> VF {
+    let x = x0.replacing(with: -104, where: x0 .< -104)
+    let magic = VF(repeating: 12_582_912)
+    let t = x * 1.442_695_040_888_963_4 + magic
+    let n = vbits(t) &- 0x4B40_0000
+    let fx = t - magic
+    var r = x - fx * 0.693_359_375
+    r = r + fx * 2.121_944_40e-4
+    let z = r * r
+    var y = VF(repeating: 1.987_569_150_0e-4)
+    y = y * r + 1.398_199_950_7e-3
+    y = y * r + 8.333_451_907_3e-3
+    y = y * r + 4.166_579_589_4e-2
+    y = y * r + 1.666_666_545_9e-1
+    y = y * r + 5.000_000_120_1e-1
+    y = y * z + r + 1
+    let n1 = n &>> 1, n2 = n &- n1
+    return y * vfloat((n1 &+ 127) &<< 23) * vfloat((n2 &+ 127) &<< 23)
+}
+
 /// Natural logarithm.
 @inline(__always) func vlog(_ x0: VF) -> VF {
     // x = m · 2^k with m in [√½, √2), split in integer arithmetic (musl's reduction: a select

@@ -9,7 +9,8 @@ import RealModule
 /// A slice along `dim` is `size` elements `inner` apart. With `inner = 1` each slice is a
 /// contiguous row, reduced with 16-lane vectors; otherwise `inner` slices run side by side,
 /// so every step is a contiguous row operation across them. Rows and column blocks are split
-/// across the cores.
+/// across the cores. Every exponential is of a non-positive number (x − m, or a log-probability
+/// y ≤ 0), hence `vexpNonPositive`.
 extension Optimized {
     static let simdSoftmaxOps: [String: OpFunction] = [
         "softmax": { try .tensor(simdSoftmax(SoftmaxCall(.softmax, $0))) },
@@ -110,13 +111,13 @@ extension Optimized {
         var acc = VF()
         i = 0
         while i + 16 <= n {
-            let e = vexp(vload(x + i) - mm)
+            let e = vexpNonPositive(vload(x + i) - mm)
             if !log { vstore(e, y + i) }
             acc += e
             i += 16
         }
         if i < n {
-            let e = vexp(vloadPartial(x + i, n - i, padding: -.infinity) - mm)
+            let e = vexpNonPositive(vloadPartial(x + i, n - i, padding: -.infinity) - mm)
             if !log { vstorePartial(e, y + i, n - i) }
             acc += e
         }
@@ -143,12 +144,12 @@ extension Optimized {
         i = 0
         while i + 16 <= n {
             let gv = vload(g + i), yv = vload(y + i)
-            vstore(log ? gv - vexp(yv) * total : yv * (gv - total), dx + i)
+            vstore(log ? gv - vexpNonPositive(yv) * total : yv * (gv - total), dx + i)
             i += 16
         }
         if i < n {
             let gv = vloadPartial(g + i, n - i), yv = vloadPartial(y + i, n - i)
-            vstorePartial(log ? gv - vexp(yv) * total : yv * (gv - total), dx + i, n - i)
+            vstorePartial(log ? gv - vexpNonPositive(yv) * total : yv * (gv - total), dx + i, n - i)
         }
     }
 
@@ -167,7 +168,7 @@ extension Optimized {
             for j in 0..<s.size {
                 let row = x + j * s.inner + c0, out = y + j * s.inner + c0
                 if T.self == Float.self {
-                    vmapRow(w, row.float, m.float, out.float) { vexp($0 - $1) }
+                    vmapRow(w, row.float, m.float, out.float) { vexpNonPositive($0 - $1) }
                     for i in 0..<w { sum[i] += out[i] }
                 } else {
                     for i in 0..<w {
@@ -204,7 +205,7 @@ extension Optimized {
                 if !log {
                     for i in 0..<w { out[i] = yr[i] * (gr[i] - total[i]) }
                 } else if T.self == Float.self {
-                    vmapRow(w, yr.float, total.float, out.float) { yv, t in vexp(yv) * t }
+                    vmapRow(w, yr.float, total.float, out.float) { yv, t in vexpNonPositive(yv) * t }
                     for i in 0..<w { out[i] = gr[i] - out[i] }
                 } else {
                     for i in 0..<w { out[i] = gr[i] - T.exp(yr[i]) * total[i] }
