@@ -54,14 +54,23 @@ public enum FixtureLoader {
     /// Loads one file. Nothing here throws: a file that is not JSON, or not `nnconf/1`, becomes a
     /// single invalid case named after the file, and a broken case becomes an invalid case.
     public static func loadFile(path: String, relativeName: String, maxElements: Int = defaultMaxElements) -> FixtureFile {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            return FixtureFile(path: path, relativeName: relativeName,
+                               cases: [FixtureCase(id: relativeName, file: path, name: "", body: .invalid("\(path): cannot be read"))],
+                               warnings: [])
+        }
+        return loadFile(bytes: [UInt8](bytes), path: path, relativeName: relativeName, maxElements: maxElements)
+    }
+
+    /// Loads a file's bytes (already read from `path`, which only names it in messages).
+    public static func loadFile(bytes: [UInt8], path: String, relativeName: String, maxElements: Int = defaultMaxElements) -> FixtureFile {
         var file = FixtureFile(path: path, relativeName: relativeName, cases: [], warnings: [])
         func fileInvalid(_ why: String) -> FixtureFile {
             file.cases = [FixtureCase(id: relativeName, file: path, name: "", body: .invalid("\(path): \(why)"))]
             return file
         }
-        guard let bytes = FileManager.default.contents(atPath: path) else { return fileInvalid("cannot be read") }
         let json: JSON
-        do { json = try JSON.parse([UInt8](bytes)) } catch { return fileInvalid("\(error)") }
+        do { json = try JSON.parse(bytes) } catch { return fileInvalid("\(error)") }
         guard json.isObject else { return fileInvalid("the top level must be an object, got \(json.kind)") }
         guard case .string(let format)? = json["format"] else { return fileInvalid("missing \"format\": \"nnconf/1\"") }
         guard format == "nnconf/1" else { return fileInvalid("format '\(format)' is not nnconf/1") }
