@@ -45,7 +45,8 @@ enum Reproducer {
             var isDir: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: given, isDirectory: &isDir)
             let paths = isDir.boolValue
-                ? ((try? FileManager.default.contentsOfDirectory(atPath: given)) ?? []).sorted().map { given + "/" + $0 }
+                ? ((try? FileManager.default.contentsOfDirectory(atPath: given)) ?? []).filter { !$0.hasPrefix(".") && !$0.hasSuffix(".md") }
+                    .sorted().map { given + "/" + $0 }
                 : [given]
             if !exists { print("\(given): no such file") }
             for path in paths {
@@ -54,7 +55,8 @@ enum Reproducer {
                 limits.admitHugeNumbers = ProcessInfo.processInfo.environment["NNCONF_FUZZ_HUGE"] == "1"
                 let results = FuzzHarness.run([UInt8](data), limits: limits)
                 let statuses = Dictionary(grouping: results, by: \.status.rawValue).mapValues(\.count)
-                print("\(path): \(statuses.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))")
+                let summary = statuses.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                print("\(path): \(summary.isEmpty ? "no case run (beyond the fuzzing limits)" : summary)")
             }
         }
     }
