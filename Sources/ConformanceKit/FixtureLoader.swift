@@ -58,6 +58,17 @@ public enum FixtureLoader {
     /// single invalid case named after the file, and a broken case becomes an invalid case. Every
     /// invalid case carries its `FixtureProblem` (file, case, JSON path, message).
     public static func loadFile(path: String, relativeName: String, maxElements: Int = defaultMaxElements) -> FixtureFile {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            let problem = FixtureProblem(file: path, id: relativeName, path: "", message: "cannot be read")
+            var c = FixtureCase(id: relativeName, file: path, name: "", body: .invalid(problem.description))
+            c.problem = problem
+            return FixtureFile(path: path, relativeName: relativeName, cases: [c], warnings: [])
+        }
+        return loadFile(bytes: [UInt8](bytes), path: path, relativeName: relativeName, maxElements: maxElements)
+    }
+
+    /// Loads a file's bytes (already read from `path`, which only names it in messages).
+    public static func loadFile(bytes: [UInt8], path: String, relativeName: String, maxElements: Int = defaultMaxElements) -> FixtureFile {
         var file = FixtureFile(path: path, relativeName: relativeName, cases: [], warnings: [])
         func fileInvalid(_ at: String, _ why: String) -> FixtureFile {
             let problem = FixtureProblem(file: path, id: relativeName, path: at, message: why)
@@ -66,9 +77,8 @@ public enum FixtureLoader {
             file.cases = [c]
             return file
         }
-        guard let bytes = FileManager.default.contents(atPath: path) else { return fileInvalid("", "cannot be read") }
         let json: JSON
-        do { json = try JSON.parse([UInt8](bytes)) } catch { return fileInvalid("", "\(error)") }
+        do { json = try JSON.parse(bytes) } catch { return fileInvalid("", "\(error)") }
         guard json.isObject else { return fileInvalid("", "the top level must be an object, got \(json.kind)") }
         guard let formatValue = json["format"] else { return fileInvalid("format", "missing; nnconf/1 files start with \"format\": \"nnconf/1\"") }
         guard case .string(let format) = formatValue else { return fileInvalid("format", "must be the string \"nnconf/1\", got \(formatValue.literal)") }

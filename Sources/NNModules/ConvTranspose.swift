@@ -31,7 +31,7 @@ public final class ConvTranspose: Module {
         super.init("ConvTranspose\(dims)d")
         // PyTorch's fan-in is computed from weight dim 1: out/groups · kernel volume.
         let bound = Init.defaultBound(fanIn: outC / groups * kernel.reduce(1, *))
-        registerParameter("weight", Init.uniform([inC, outC / groups] + kernel, bound: bound, dtype: dtype))
+        try registerParameter("weight", Init.uniform([inC, outC / groups] + kernel, bound: bound, dtype: dtype))
         registerParameter("bias", try args.bool("bias", default: true) ? Init.uniform([outC], bound: bound, dtype: dtype) : nil)
     }
 
@@ -82,7 +82,7 @@ public final class Embedding: Module {
         self.options = options
         let dtype = try factoryDType(args)
         super.init("Embedding")
-        let weight = args["_weight"]?.tensor ?? Init.normal([n, dim], dtype: dtype)
+        let weight = try args["_weight"]?.tensor ?? Init.normal([n, dim], dtype: dtype)
         if let p = padding, args["_weight"] == nil {
             var w = weight.doubles
             for j in 0..<dim { w[p * dim + j] = 0 }

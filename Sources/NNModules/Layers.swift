@@ -54,7 +54,7 @@ public final class Conv: Module {
         let dtype = try factoryDType(args)
         super.init("Conv\(dims)d")
         let bound = Init.defaultBound(fanIn: inC / groups * kernel.reduce(1, *))
-        registerParameter("weight", Init.uniform([outC, inC / groups] + kernel, bound: bound, dtype: dtype))
+        try registerParameter("weight", Init.uniform([outC, inC / groups] + kernel, bound: bound, dtype: dtype))
         registerParameter("bias", try args.bool("bias", default: true) ? Init.uniform([outC], bound: bound, dtype: dtype) : nil)
     }
 
@@ -78,7 +78,7 @@ public final class Linear: Module {
         let dtype = try factoryDType(args)
         super.init("Linear")
         let bound = Init.defaultBound(fanIn: inF)
-        registerParameter("weight", Init.uniform([outF, inF], bound: bound, dtype: dtype))
+        try registerParameter("weight", Init.uniform([outF, inF], bound: bound, dtype: dtype))
         registerParameter("bias", try args.bool("bias", default: true) ? Init.uniform([outF], bound: bound, dtype: dtype) : nil)
     }
 
@@ -96,7 +96,7 @@ public final class Bilinear: Module {
         let dtype = try factoryDType(args)
         super.init("Bilinear")
         let bound = Init.defaultBound(fanIn: in1)
-        registerParameter("weight", Init.uniform([out, in1, in2], bound: bound, dtype: dtype))
+        try registerParameter("weight", Init.uniform([out, in1, in2], bound: bound, dtype: dtype))
         registerParameter("bias", try args.bool("bias", default: true) ? Init.uniform([out], bound: bound, dtype: dtype) : nil)
     }
 
@@ -112,7 +112,7 @@ public final class PReLU: Module {
         let n = try args.int("num_parameters", default: 1)
         let dtype = try factoryDType(args)
         super.init("PReLU")
-        registerParameter("weight", Init.filled([n], try args.double("init", default: 0.25), dtype: dtype))
+        try registerParameter("weight", Init.filled([n], try args.double("init", default: 0.25), dtype: dtype))
     }
 
     public override func forward(_ inputs: [String: Value], backend: any Backend) throws -> Value {

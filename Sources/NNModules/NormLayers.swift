@@ -22,10 +22,10 @@ public final class BatchNorm: Module {
         let dtype = try factoryDType(args)
         super.init("BatchNorm\(dims)d")
         let affine = try args.bool("affine", default: true)
-        registerParameter("weight", affine ? Init.filled([n], 1, dtype: dtype) : nil)
-        registerParameter("bias", affine ? Init.filled([n], 0, dtype: dtype) : nil)
-        registerBuffer("running_mean", tracksRunningStats ? Init.filled([n], 0, dtype: dtype) : nil)
-        registerBuffer("running_var", tracksRunningStats ? Init.filled([n], 1, dtype: dtype) : nil)
+        try registerParameter("weight", affine ? Init.filled([n], 1, dtype: dtype) : nil)
+        try registerParameter("bias", affine ? Init.filled([n], 0, dtype: dtype) : nil)
+        try registerBuffer("running_mean", tracksRunningStats ? Init.filled([n], 0, dtype: dtype) : nil)
+        try registerBuffer("running_var", tracksRunningStats ? Init.filled([n], 1, dtype: dtype) : nil)
         registerBuffer("num_batches_tracked", tracksRunningStats ? Tensor(shape: [], int64: [0]) : nil)
     }
 
@@ -64,9 +64,9 @@ public final class LayerNorm: Module {
         let dtype = try factoryDType(args)
         super.init("LayerNorm")
         let affine = try args.bool("elementwise_affine", default: true)
-        registerParameter("weight", affine ? Init.filled(shape, 1, dtype: dtype) : nil)
+        try registerParameter("weight", affine ? Init.filled(shape, 1, dtype: dtype) : nil)
         let hasBias = try args.bool("bias", default: true)
-        registerParameter("bias", affine && hasBias ? Init.filled(shape, 0, dtype: dtype) : nil)
+        try registerParameter("bias", affine && hasBias ? Init.filled(shape, 0, dtype: dtype) : nil)
     }
 
     public override func forward(_ inputs: [String: Value], backend: any Backend) throws -> Value {
@@ -89,8 +89,8 @@ public final class GroupNorm: Module {
         let dtype = try factoryDType(args)
         super.init("GroupNorm")
         let affine = try args.bool("affine", default: true)
-        registerParameter("weight", affine ? Init.filled([channels], 1, dtype: dtype) : nil)
-        registerParameter("bias", affine ? Init.filled([channels], 0, dtype: dtype) : nil)
+        try registerParameter("weight", affine ? Init.filled([channels], 1, dtype: dtype) : nil)
+        try registerParameter("bias", affine ? Init.filled([channels], 0, dtype: dtype) : nil)
     }
 
     public override func forward(_ inputs: [String: Value], backend: any Backend) throws -> Value {
@@ -114,10 +114,10 @@ public final class InstanceNorm: Module {
         let dtype = try factoryDType(args)
         super.init("InstanceNorm\(dims)d")
         let affine = try args.bool("affine", default: false)
-        registerParameter("weight", affine ? Init.filled([n], 1, dtype: dtype) : nil)
-        registerParameter("bias", affine ? Init.filled([n], 0, dtype: dtype) : nil)
-        registerBuffer("running_mean", tracksRunningStats ? Init.filled([n], 0, dtype: dtype) : nil)
-        registerBuffer("running_var", tracksRunningStats ? Init.filled([n], 1, dtype: dtype) : nil)
+        try registerParameter("weight", affine ? Init.filled([n], 1, dtype: dtype) : nil)
+        try registerParameter("bias", affine ? Init.filled([n], 0, dtype: dtype) : nil)
+        try registerBuffer("running_mean", tracksRunningStats ? Init.filled([n], 0, dtype: dtype) : nil)
+        try registerBuffer("running_var", tracksRunningStats ? Init.filled([n], 1, dtype: dtype) : nil)
         registerBuffer("num_batches_tracked", tracksRunningStats ? Tensor(shape: [], int64: [0]) : nil)
     }
 
