@@ -20,7 +20,7 @@ void ck_softmax_row_backward_f32(const float *g, const float *y, float *dx, long
 int ck_isa_level(void);
 
 /// Uses `level` (clamped to what the CPU supports) from now on; returns the level in use.
-/// For tests that compare the variants; not thread-safe against running kernels.
+/// For tests that compare the variants (a kernel already running keeps the level it started with).
 int ck_set_isa_level(int level);
 
 #ifdef __cplusplus
