@@ -25,8 +25,10 @@ let package = Package(
         .target(name: "NNCore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
         // The plain reference backend: loops a reader can check against the maths.
         .target(name: "NNReference", dependencies: ["NNCore", .product(name: "RealModule", package: "swift-numerics")]),
+        // Float32 row kernels compiled per x86-64 ISA level and chosen at run time (no build flags).
+        .target(name: "CKernels"),
         // The optimized backend: OpenBLAS GEMM, Swift SIMD, threads; same op table and signatures.
-        .target(name: "NNOptimized", dependencies: ["NNCore", "COpenBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "NNOptimized", dependencies: ["NNCore", "COpenBLAS", "CKernels", .product(name: "RealModule", package: "swift-numerics")]),
         // torch.nn: modules that hold parameters and call the functional ops through a backend.
         .target(name: "NNModules", dependencies: ["NNCore"]),
         // Fixture loading (json-c), running, comparing, reporting.
@@ -41,7 +43,7 @@ let package = Package(
         .executableTarget(name: "FixtureFuzzer", dependencies: ["ConformanceKit"]),
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore"]),
         .testTarget(name: "NNReferenceTests", dependencies: ["NNReference", "NNCore"]),
-        .testTarget(name: "NNOptimizedTests", dependencies: ["NNOptimized", "NNReference", "NNCore", "ConformanceKit"]),
+        .testTarget(name: "NNOptimizedTests", dependencies: ["NNOptimized", "CKernels", "NNReference", "NNCore", "ConformanceKit"]),
         .testTarget(name: "NNModulesTests", dependencies: ["NNModules", "NNReference", "NNCore"]),
         .testTarget(name: "ConformanceKitTests", dependencies: ["ConformanceKit", "NNReference", "NNCore"],
                     exclude: ["FuzzCrashers"]),
