@@ -87,7 +87,7 @@ import Testing
             try convolutionOutputSize(input: 2, kernel: 2, stride: 1, padBefore: 1 << 62, padAfter: 1 << 62)
         }
         #expect(throws: TorchError.self) {
-            try transposedConvolutionOutputSize(input: 2, kernel: 2, stride: 1 << 62, padding: 0, dilation: 1, outputPadding: 0)
+            try transposedConvolutionOutputSize(input: 3, kernel: 2, stride: 1 << 62, padding: 0, dilation: 1, outputPadding: 0)
         }
         // The formulas themselves: ⌊(5 + 1 + 1 − 2·2 − 1) / 2⌋ + 1 = 2, floored below zero, and (3 − 1)·2 − 2 + 2 + 1 + 1 = 6.
         let conv = try convolutionOutputSize(input: 5, kernel: 3, stride: 2, padBefore: 1, padAfter: 1, dilation: 2)
