@@ -217,25 +217,3 @@ public func wrapDim(_ d: Int, rank: Int) throws -> Int {
     }
     return d < 0 ? d + r : d
 }
-
-/// Tensors larger than this many elements are refused before allocating (2^36: 512 GiB of
-/// float64), the way PyTorch's allocator fails rather than the process.
-public let maxTensorElements = 1 << 36
-
-/// The element count of a tensor of `shape` about to be created from sizes a caller chose
-/// (a module's `in_features`, ...), with PyTorch's errors for a negative size and for a size
-/// no allocation can hold, instead of a trap.
-public func checkedElementCount(_ shape: [Int], itemSize: Int = 8) throws -> Int {
-    if let negative = shape.first(where: { $0 < 0 }) {
-        throw TorchError.runtime("Trying to create tensor with negative dimension \(negative): \(shapeString(shape))")
-    }
-    var count = 1
-    for d in shape {
-        let (p, overflow) = count.multipliedReportingOverflow(by: d)
-        guard !overflow, p <= maxTensorElements else {
-            throw TorchError.runtime("DefaultCPUAllocator: can't allocate memory: \(shapeString(shape)) is too large to allocate")
-        }
-        count = p
-    }
-    return count
-}

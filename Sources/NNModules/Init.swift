@@ -14,13 +14,13 @@ public enum Init {
     /// A tensor of `shape` with elements from U(−bound, bound). Like every initializer here, it
     /// throws PyTorch's RuntimeError for a negative or unallocatable size (`checkedElementCount`).
     public static func uniform(_ shape: [Int], bound: Double, dtype: DType) throws -> Tensor {
-        let v = (0..<(try checkedElementCount(shape))).map { _ in (2 * generator.nextUnit() - 1) * bound }
+        let v = (0..<(try checkedElementCount(shape, itemSize: dtype.itemSize))).map { _ in (2 * generator.nextUnit() - 1) * bound }
         return Tensor(shape: shape, data: TensorData.float64(v).converted(to: dtype))
     }
 
     /// A tensor of `shape` with elements from N(mean, std²) (Box–Muller on the same stream).
     public static func normal(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType) throws -> Tensor {
-        let v = (0..<(try checkedElementCount(shape))).map { _ -> Double in
+        let v = (0..<(try checkedElementCount(shape, itemSize: dtype.itemSize))).map { _ -> Double in
             let u1 = 1 - generator.nextUnit(), u2 = generator.nextUnit()  // u1 in (0, 1]
             return mean + std * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
         }
@@ -28,7 +28,7 @@ public enum Init {
     }
 
     public static func filled(_ shape: [Int], _ value: Double, dtype: DType) throws -> Tensor {
-        Tensor(shape: shape, data: TensorData.float64(Array(repeating: value, count: try checkedElementCount(shape))).converted(to: dtype))
+        Tensor(shape: shape, data: TensorData.float64(Array(repeating: value, count: try checkedElementCount(shape, itemSize: dtype.itemSize))).converted(to: dtype))
     }
 
     /// PyTorch's default for weights of fan-in `fanIn`: bound 1/√fan_in (0 for an empty fan-in).

@@ -35,7 +35,8 @@ public final class Conv: Module {
         guard groups > 0 else { throw TorchError.value("groups must be a positive integer") }
         guard inC % groups == 0 else { throw TorchError.value("in_channels must be divisible by groups") }
         guard outC % groups == 0 else { throw TorchError.value("out_channels must be divisible by groups") }
-        var total: [Int]
+        // `_reversed_padding_repeated_twice`: per dim (before, after), last dim first.
+        var pairs: [(Int, Int)]
         if case .string(let s) = padding {
             guard s == "same" || s == "valid" else {
                 throw TorchError.value("Invalid padding string '\(s)', should be one of {'valid', 'same'}")
@@ -43,18 +44,23 @@ public final class Conv: Module {
             if s == "same" && stride.contains(where: { $0 != 1 }) {
                 throw TorchError.value("padding='same' is not supported for strided convolutions")
             }
-            total = s == "valid" ? Array(repeating: 0, count: dims) : zip(dilation, kernel).map { $0 * ($1 - 1) }
+            let total = s == "valid" ? Array(repeating: 0, count: dims)
+                : try zip(dilation, kernel).map { try sizeProduct($0, $1 - 1, "Conv\(dims)d padding='same'") }
+            pairs = total.map { ($0 / 2, $0 - $0 / 2) }
         } else {
-            total = try args.ints("padding", count: dims, default: 0).map { 2 * $0 }
+            pairs = try args.ints("padding", count: dims, default: 0).map { ($0, $0) }
         }
         guard ["zeros", "reflect", "replicate", "circular"].contains(paddingMode) else {
             throw TorchError.value("padding_mode must be one of {'zeros', 'reflect', 'replicate', 'circular'}, but got padding_mode='\(paddingMode)'")
         }
-        padAmounts = total.reversed().flatMap { [$0 / 2, $0 - $0 / 2] }
+        padAmounts = pairs.reversed().flatMap { [$0.0, $0.1] }
         let dtype = try factoryDType(args)
         super.init("Conv\(dims)d")
+        // `torch.empty` allocates the weight before `reset_parameters` reads its fan-in.
+        let weightShape = [outC, inC / groups] + kernel
+        try checkAllocation(weightShape, dtype)
         let bound = Init.defaultBound(fanIn: inC / groups * kernel.reduce(1, *))
-        try registerParameter("weight", Init.uniform([outC, inC / groups] + kernel, bound: bound, dtype: dtype))
+        try registerParameter("weight", Init.uniform(weightShape, bound: bound, dtype: dtype))
         registerParameter("bias", try args.bool("bias", default: true) ? Init.uniform([outC], bound: bound, dtype: dtype) : nil)
     }
 

@@ -107,9 +107,11 @@ public struct ConvolutionCall {
         self.paddingBefore = before
         self.paddingAfter = after
         self.dilation = dilation
-        self.outputSize = (0..<d).map {
-            (batchedShape[$0 + 2] + before[$0] + after[$0] - dilation[$0] * (kernel[$0] - 1) - 1) / stride[$0] + 1
+        self.outputSize = try (0..<d).map {
+            try convolutionOutputSize(input: batchedShape[$0 + 2], kernel: kernel[$0], stride: stride[$0],
+                                      padBefore: before[$0], padAfter: after[$0], dilation: dilation[$0], args.op)
         }
+        try checkAllocation([batchSize, outChannels] + outputSize, input.dtype)
     }
 
     /// `_convolution_same`: per dimension `total = dilation*(k-1)`, `total/2` before (C++ division,
@@ -131,7 +133,7 @@ public struct ConvolutionCall {
         }
         var before: [Int] = [], after: [Int] = []
         for i in 0..<d {
-            let total = (dilation.count == 1 ? dilation[0] : dilation[i]) * (weight.shape[i + 2] - 1)
+            let total = try sizeProduct(dilation.count == 1 ? dilation[0] : dilation[i], weight.shape[i + 2] - 1, "padding='same'")
             before.append(total / 2)
             after.append(total - total / 2)
         }
@@ -157,6 +159,10 @@ public struct ConvolutionCall {
         if padding.contains(where: { $0 < 0 }) { throw TorchError.runtime("negative padding is not supported") }
         if stride.contains(where: { $0 <= 0 }) { throw TorchError.runtime("non-positive stride is not supported") }
         if dilation.contains(where: { $0 < 0 }) { throw TorchError.runtime("dilation should be greater than zero") }
+        // ATen's overflow check: `2 · padding` must fit in an int64.
+        if let i = padding.firstIndex(where: { $0 > Int.max / 2 }) {
+            throw TorchError.runtime("Given padding=\(padding[i]) at dimension \(i) , expected padding to be at most \(Int.max / 2)")
+        }
         guard w.count == input.count else {
             throw TorchError.runtime("Expected \(w.count)-dimensional input for \(w.count)-dimensional weight \(ws), but got \(input.count)-dimensional input of size \(shapeString(input)) instead")
         }
@@ -172,8 +178,8 @@ public struct ConvolutionCall {
         if let bias, bias.dim != 1 || bias.shape[0] != w[0] {
             throw TorchError.runtime("Given weight of size \(ws), expected bias to be 1-dimensional with \(w[0]) elements, but got bias of size \(shapeString(bias.shape)) instead")
         }
-        let padded = (2..<input.count).map { input[$0] + 2 * padding[$0 - 2] }
-        let span = (2..<w.count).map { dilation[$0 - 2] * (w[$0] - 1) + 1 }
+        let padded = try (2..<input.count).map { try sizeSum(input[$0], 2 * padding[$0 - 2], "convolution") }
+        let span = try (2..<w.count).map { try sizeSum(sizeProduct(dilation[$0 - 2], w[$0] - 1, "convolution"), 1, "convolution") }
         if zip(padded, span).contains(where: { $0 < $1 }) {
             let sizes = { (s: [Int]) in s.map(String.init).joined(separator: " x ") }
             throw TorchError.runtime("Calculated padded input size per channel: (\(sizes(padded))). Kernel size: (\(sizes(span))). Kernel size can't be greater than actual input size")

@@ -94,11 +94,12 @@ public struct ConvolutionTransposeCall {
         try Self.checkShapeForward(shape, weight, bias, stride, padding, outputPadding, dilation, groups)
 
         let w = weight.shape, kernel = Array(w.dropFirst(2))
-        let outputSize = (0..<d).map { i -> Int in
-            let spread = (shape[i + 2] - 1) * stride[i] - 2 * padding[i]
-            return spread + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1
+        let outputSize = try (0..<d).map { i -> Int in
+            try transposedConvolutionOutputSize(input: shape[i + 2], kernel: kernel[i], stride: stride[i], padding: padding[i],
+                                                dilation: dilation[i], outputPadding: outputPadding[i], args.op)
         }
         try Self.checkKernel(shape, input.dtype, weight, bias, groups, stride, outputPadding, dilation, outputSize)
+        try checkAllocation([shape[0], w[1] * groups] + outputSize, input.dtype)
 
         self.input = input
         self.weight = weight

@@ -163,6 +163,7 @@ public struct InterpolateCall {
         } else {
             try checkUpsampling()
         }
+        try checkAllocation(outputShape, input.dtype)
     }
 
     /// `_is_integer`: ints and bools (a Python bool is an int); integer tensors are not modelled.

@@ -57,6 +57,7 @@ public struct AdaptivePoolingCall {
         } else {
             try Self.checkMax(max(n, 2), shape, output, input.dtype)
         }
+        try checkAllocation(shape.dropLast(output.count) + output, input.dtype)
         self.kind = kind
         self.input = input
         self.poolShape = shape
@@ -101,7 +102,7 @@ public struct AdaptivePoolingCall {
         }
         // The 2-D pool checks the spatial dimensions, the 3-D pool every non-batch one.
         try checkNonEmptyDims(shape, from: n == 2 ? shape.count - 2 : 1, "\(name)()", "input")
-        let outputCount = shape.dropLast(n).reduce(1, *) * output.reduce(1, *)
+        let outputCount = try sizeProduct(shape.dropLast(n) + output)
         if !dtype.isFloatingPoint && (n == 3 || outputCount > 0) {
             throw TorchError.notImplemented("\"\(n == 2 ? name : "adaptive_avg_pool3d_cpu")\" not implemented for '\(dtype.scalarTypeName)'")
         }
@@ -145,7 +146,7 @@ public struct LPPoolCall {
         guard let normValue = args["norm_type"] else { throw python.missing("norm_type") }
         guard let kernelValue = args["kernel_size"] else { throw python.missing("kernel_size") }
         // lp_pool2d/3d unpack `_pair(kernel_size)` / `_triple(kernel_size)` first.
-        var volume = 1
+        var volume = 1, volumeOverflows = false
         if n > 1 {
             switch kernelValue {
             case .list(let l) where l.count < n:
@@ -153,7 +154,11 @@ public struct LPPoolCall {
             case .list(let l) where l.count > n:
                 throw TorchError.value("too many values to unpack (expected \(n))")
             default:
-                volume = try python.ints(kernelValue, "kernel_size", count: n).reduce(1, *)
+                // `kw * kh` is a Python int; `.mul` refuses it once it leaves int64.
+                for k in try python.ints(kernelValue, "kernel_size", count: n) {
+                    let (v, o) = volume.multipliedReportingOverflow(by: k)
+                    (volume, volumeOverflows) = (v, volumeOverflows || o)
+                }
             }
         }
         let p = try args.double("norm_type", default: 0)
@@ -181,6 +186,7 @@ public struct LPPoolCall {
                 volume = k
             }
         }
+        if volumeOverflows { throw TorchError.runtime("value cannot be converted to type int without overflow") }
         normType = p
         kernelVolume = volume
     }

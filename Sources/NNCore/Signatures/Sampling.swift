@@ -98,6 +98,8 @@ public struct AffineGridCall {
         guard theta.shape[0] == size[0] else {
             throw TorchError.runtime("Expected size for first two dimensions of batch2 tensor to be: [\(size[0]), \(columns)] but got: [\(theta.shape[0]), \(columns)].")
         }
+        // The base grid [N, (D,) H, W, k + 1] is the first allocation.
+        try checkAllocation([size[0]] + size.dropFirst(2) + [columns], theta.dtype)
         self.theta = theta
         self.size = size
         self.alignCorners = alignCorners

@@ -93,7 +93,7 @@ public struct UnflattenCall {
 
         let size = input.shape[dim]
         var inferred: Int?
-        var product = 1
+        var product = 1, overflowed = false
         for (i, s) in sizes.enumerated() {
             if s == -1 {
                 if inferred != nil { throw unexpected("only one dimension can be inferred") }
@@ -101,10 +101,11 @@ public struct UnflattenCall {
             } else if s < 0 {
                 throw unexpected("invalid shape dimension \(s) at index \(i) of shape \(shapeString(sizes))")
             } else {
-                product *= s
+                let (p, o) = product.multipliedReportingOverflow(by: s)
+                (product, overflowed) = (p, overflowed || o)
             }
         }
-        guard size == product || (inferred != nil && product > 0 && size % product == 0) else {
+        guard !overflowed, size == product || (inferred != nil && product > 0 && size % product == 0) else {
             throw TorchError.runtime("unflatten: Provided sizes \(shapeString(sizes)) don't multiply up to the size of dim \(dim) (\(size)) in the input tensor")
         }
         var resolved = sizes
@@ -147,6 +148,14 @@ public struct PixelShuffleCall {
         }
         guard factor > 0 else { throw TorchError.runtime("\(name) expects a positive \(factorName), but got \(factor)") }
         let (c, h, w) = (input.size(-3), input.size(-2), input.size(-1))
+        if !unshuffle {
+            guard !factor.multipliedReportingOverflow(by: factor).overflow else {
+                throw TorchError.value("upscale factor is too large, (upscale_factor)^2 overflowed: upscale_factor=\(factor)")
+            }
+            // An empty input (C = 0) may have any H and W; H·r and W·r must still fit.
+            _ = try sizeProduct(h, factor, name)
+            _ = try sizeProduct(w, factor, name)
+        }
         if !unshuffle && c % (factor * factor) != 0 {
             throw TorchError.runtime("pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but input.size(-3)=\(c) is not divisible by \(factor * factor)")
         }

@@ -76,8 +76,13 @@ public struct PadCall {
         }
         pads = stride(from: amounts.count - 2, through: 0, by: -2).map { (amounts[$0], amounts[$0 + 1]) }
         value = given ?? 0
+        // `outputShape` sums each size and its pads; those sums must fit before any check reads them.
+        for (size, pad) in zip(paddedSizes, pads) {
+            _ = try sizeSum(try sizeSum(size, pad.before, "pad"), pad.after, "pad")
+        }
         if mode == .constant {
             try checkConstant()
+            try checkAllocation(outputShape, input.dtype)
             return
         }
         if let v = given, v != 0 {
@@ -96,6 +101,7 @@ public struct PadCall {
         } else {
             try checkReflectOrReplicate()
         }
+        try checkAllocation(outputShape, input.dtype)
     }
 
     /// `pad`: a list of ints (the binding names its position).

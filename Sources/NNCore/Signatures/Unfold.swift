@@ -92,14 +92,15 @@ public struct UnfoldCall {
                 throw TorchError.runtime("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for input, but got: \(shapeString(s))")
             }
             image = sizes["output_size"]!
-            blocks = Self.blockGrid(image, kernel, dilation, padding, stride)
-            let rows = s[s.count - 2], length = s[s.count - 1], k = kernel[0] * kernel[1]
+            blocks = try Self.blockGrid(image, kernel, dilation, padding, stride)
+            let rows = s[s.count - 2], length = s[s.count - 1], k = try sizeProduct(kernel[0], kernel[1], "fold")
             guard rows % k == 0 else {
                 throw TorchError.runtime("Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)=\(rows) and kernel_size=\(pair(kernel)).")
             }
             let description = "Given output_size=\(pair(image)), kernel_size=\(pair(kernel)), dilation=\(pair(dilation)), padding=\(pair(padding)), stride=\(pair(stride)), "
-            guard length == blocks[0] * blocks[1] else {
-                throw TorchError.runtime(description + "expected size of input's dimension 2 to match the calculated number of sliding blocks \(blocks[0]) * \(blocks[1]) = \(blocks[0] * blocks[1]), but got input.size(2)=\(length).")
+            // ATen multiplies in int64 and wraps (and so reports the wrapped product).
+            guard length == blocks[0] &* blocks[1] else {
+                throw TorchError.runtime(description + "expected size of input's dimension 2 to match the calculated number of sliding blocks \(blocks[0]) * \(blocks[1]) = \(blocks[0] &* blocks[1]), but got input.size(2)=\(length).")
             }
             guard blocks.allSatisfy({ $0 >= 1 }) else {
                 throw TorchError.runtime(description + "calculated shape of the array of sliding blocks as \(pair(blocks)), which is too small (non-positive)")
@@ -117,7 +118,7 @@ public struct UnfoldCall {
                 throw TorchError.runtime("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but got: \(shapeString(s))")
             }
             image = Array(s.suffix(2))
-            blocks = Self.blockGrid(image, kernel, dilation, padding, stride)
+            blocks = try Self.blockGrid(image, kernel, dilation, padding, stride)
             guard blocks.allSatisfy({ $0 >= 1 }) else {
                 throw TorchError.runtime("Given input with spatial size \(pair(image)), kernel_size=\(pair(kernel)), dilation=\(pair(dilation)), padding=\(pair(padding)), calculated shape of the array of sliding blocks as \(pair(blocks)), but its components must be at least one.")
             }
@@ -126,6 +127,7 @@ public struct UnfoldCall {
         if input.dtype == .int64 {
             throw TorchError.notImplemented("\"\(isFold ? "col2im" : "im2col")_out_cpu\" not implemented for 'Long'")
         }
+        try checkAllocation([batchSize, channels] + (isFold ? image : kernel + blocks), input.dtype)
         self.isFold = isFold
         self.input = input
         self.imageSize = image
@@ -138,9 +140,10 @@ public struct UnfoldCall {
 
     /// Blocks per dimension, `⌊(image + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1`
     /// (rounding toward −∞, as ATen's `div_rtn`).
-    private static func blockGrid(_ image: [Int], _ kernel: [Int], _ dilation: [Int], _ padding: [Int], _ stride: [Int]) -> [Int] {
-        (0..<2).map {
-            floorDivide(image[$0] + 2 * padding[$0] - dilation[$0] * (kernel[$0] - 1) - 1, stride[$0]) + 1
+    private static func blockGrid(_ image: [Int], _ kernel: [Int], _ dilation: [Int], _ padding: [Int], _ stride: [Int]) throws -> [Int] {
+        try (0..<2).map {
+            try convolutionOutputSize(input: image[$0], kernel: kernel[$0], stride: stride[$0], padBefore: padding[$0],
+                                      padAfter: padding[$0], dilation: dilation[$0], "unfold")
         }
     }
 }
