@@ -28,6 +28,14 @@ struct SIMDNumericsRegressionTests {
 """#)
     }
 
+    /// Runs of 16 (x2 `[15, 15, 1, 1]` against x1 `[15, 15, 4, 4]`, dim 2): summed in ATen's
+    /// 8 lanes (AVX2 `vectorized_inner_sum`), not 16 lanes (optimized) or 4 partials (reference).
+    @Test func cosineSimilarityBroadcastGradientSumsLongRunsInEightLanes() throws {
+        try expectAgreement(#"""
+{"format": "nnconf/1", "generator": {"name": "nnconf-agree", "version": "1"}, "cases": [{"name": "cosine_similarity_seed7840972232305579", "call": "cosine_similarity", "args": {"x1": {"shape": [15, 15, 4, 4], "dtype": "float32", "init": {"uniform": [-2.0, 2.0], "seed": 6021810598615493}, "requires_grad": true}, "x2": {"shape": [15, 15, 1, 1], "dtype": "float32", "init": {"uniform": [-2.0, 2.0], "seed": 6022910110238216}, "requires_grad": true}, "dim": 2}, "backward": {"grad_output": {"shape": [15, 15, 4], "dtype": "float32", "init": {"uniform": [-1.0, 1.0], "seed": 7840973752413099}}}, "tags": ["agreement"], "description": "regression: cosine_similarity"}]}
+"""#)
+    }
+
     /// `instance_norm` over 3 elements with a small variance (r ≈ 34): μ summed in float lanes
     /// was an ULP off the Double-accumulated μ of ATen's batch-norm statistics, and the backward
     /// moved by 1e-4 (−3.54760 against −3.54769). 32769 elements: the statistics run threaded.
