@@ -105,7 +105,10 @@ func broadcastCombine<A, R>(_ plan: BroadcastPlan, _ a: UnsafePointer<A>, _ b: U
 }
 
 /// The gradient `g` of a broadcast output summed back to an operand of `shape` (the adjoint
-/// of broadcasting), in `T`; rows along which the operand repeats are summed in 16 lanes.
+/// of broadcasting), in `T`; rows along which the operand repeats are summed in ATen's order
+/// (`interleavedRowSum`, as the reference; it matters where the terms cancel: the gradient of
+/// `cosine_similarity` against an input broadcast along `dim`), float rows of 512 or more in 16
+/// lanes (ATen's cascade starts there, and so does the speed that matters).
 func sumToShapeFast<T: FloatScalar>(_ g: [T], from out: [Int], to shape: [Int]) -> [T] {
     if out == shape { return g }
     let plan = BroadcastPlan(shape, out, to: out), L = plan.rowLength
@@ -115,12 +118,10 @@ func sumToShapeFast<T: FloatScalar>(_ g: [T], from out: [Int], to shape: [Int]) 
                 let src = gp + r * L, dst = acc + oa
                 if plan.rowStrides.a == 1 {
                     for i in 0..<L { dst[i] += src[i] }
-                } else if T.self == Float.self {
+                } else if T.self == Float.self && L >= 512 {
                     dst[0] += T(Float(vsumRow(UnsafeRawPointer(src).assumingMemoryBound(to: Float.self), L)))
                 } else {
-                    var s: T = 0
-                    for i in 0..<L { s += src[i] }
-                    dst[0] += s
+                    dst[0] += interleavedRowSum(L) { src[$0] }
                 }
             }
         }

@@ -30,21 +30,40 @@ struct RowGroups {
 
     // MARK: row reductions
 
-    /// Σ x over a row, in 16 float lanes for float32, then as Double.
+    /// Σ x over a row, accumulated in Double (ATen's `acc_type` for float in the batch-norm
+    /// statistics; a float accumulation moves μ by an ULP, which the backward amplifies by r³
+    /// where the variance is small), float32 in 2 × 8 Double lanes.
     @inline(__always) private func rowSum<T: FloatScalar>(_ x: UnsafePointer<T>) -> Double {
-        if T.self == Float.self { return Double(vsumRow(x.float, inner)) }
+        if T.self == Float.self {
+            let p = x.float
+            var lo = SIMD8<Double>(), hi = lo, i = 0
+            while i + 16 <= inner {
+                let v = vload(p + i)
+                lo += SIMD8<Double>(v.lowHalf)
+                hi += SIMD8<Double>(v.highHalf)
+                i += 16
+            }
+            var s = (lo + hi).sum()
+            while i < inner { s += Double(p[i]); i += 1 }
+            return s
+        }
         var s = 0.0
         for i in 0..<inner { s += Double(x[i]) }
         return s
     }
 
-    /// Σ (x − μ)² over a row (each square in T).
+    /// Σ (x − μ)² over a row (each square in T, the sum in Double as `rowSum`).
     @inline(__always) private func rowSquares<T: FloatScalar>(_ x: UnsafePointer<T>, _ mu: T) -> Double {
         if T.self == Float.self {
             let p = x.float, m = VF(repeating: Float(mu))
-            var acc = VF(), i = 0
-            while i + 16 <= inner { let d = vload(p + i) - m; acc += d * d; i += 16 }
-            var s = Double(vsum(acc))
+            var lo = SIMD8<Double>(), hi = lo, i = 0
+            while i + 16 <= inner {
+                let d = vload(p + i) - m, q = d * d
+                lo += SIMD8<Double>(q.lowHalf)
+                hi += SIMD8<Double>(q.highHalf)
+                i += 16
+            }
+            var s = (lo + hi).sum()
             while i < inner { let d = p[i] - Float(mu); s += Double(d * d); i += 1 }
             return s
         }
@@ -53,23 +72,25 @@ struct RowGroups {
         return s
     }
 
-    /// (Σ g, Σ g·(x − μ)) over a row.
+    /// (Σ g, Σ g·(x − μ)) over a row, in Double as the reference (x − μ and its product with g
+    /// are then exact for float32).
     @inline(__always) private func rowGradientSums<T: FloatScalar>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>, _ mu: T) -> (Double, Double) {
         if T.self == Float.self {
-            let gp = g.float, xp = x.float, m = VF(repeating: Float(mu))
-            var sg = VF(), sgx = VF(), i = 0
-            while i + 16 <= inner {
-                let gv = vload(gp + i)
+            let gp = g.float, xp = x.float, m = SIMD8<Double>(repeating: Double(mu))
+            var sg = SIMD8<Double>(), sgx = sg, i = 0
+            while i + 8 <= inner {
+                let gv = SIMD8<Double>(UnsafeRawPointer(gp + i).loadUnaligned(as: SIMD8<Float>.self))
+                let xv = SIMD8<Double>(UnsafeRawPointer(xp + i).loadUnaligned(as: SIMD8<Float>.self))
                 sg += gv
-                sgx += gv * (vload(xp + i) - m)
-                i += 16
+                sgx += gv * (xv - m)
+                i += 8
             }
-            var a = Double(vsum(sg)), b = Double(vsum(sgx))
-            while i < inner { a += Double(gp[i]); b += Double(gp[i] * (xp[i] - Float(mu))); i += 1 }
+            var a = sg.sum(), b = sgx.sum()
+            while i < inner { a += Double(gp[i]); b += Double(gp[i]) * (Double(xp[i]) - Double(mu)); i += 1 }
             return (a, b)
         }
         var a = 0.0, b = 0.0
-        for i in 0..<inner { a += Double(g[i]); b += Double(g[i] * (x[i] - mu)) }
+        for i in 0..<inner { a += Double(g[i]); b += Double(g[i]) * (Double(x[i]) - Double(mu)) }
         return (a, b)
     }
 
