@@ -13,7 +13,7 @@ import NNReference
 /// ∏ max(1, |x|), to at most `maxLiteralProduct` (a padding, stride, size or scale factor is how
 /// a small input asks for a huge output); a module is built only from arguments within the same
 /// product. A call beyond the limits is `unsupported`; a case whose module is, is skipped. With
-/// `admitHugeNumbers` (`NNCONF_FUZZ_HUGE=1` for the fuzzer) numbers of 2^40 or more pass too.
+/// `admitHugeNumbers` (the fuzzer's default; `NNCONF_FUZZ_HUGE=0` turns it off) numbers of 2^40 or more pass too.
 /// Only the in-process reference backend runs: external (`exec:`) backends are not reachable.
 public enum FuzzHarness {
     public struct Limits: Sendable {

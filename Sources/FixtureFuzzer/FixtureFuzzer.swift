@@ -13,10 +13,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-/// `NNCONF_FUZZ_HUGE=1`: let numbers of 2^40 or more through to the ops (`Limits.admitHugeNumbers`).
+/// Numbers of 2^40 or more reach the ops (`Limits.admitHugeNumbers`) unless `NNCONF_FUZZ_HUGE=0`.
 let limits: FuzzHarness.Limits = {
     var l = FuzzHarness.Limits()
-    l.admitHugeNumbers = ProcessInfo.processInfo.environment["NNCONF_FUZZ_HUGE"] == "1"
+    l.admitHugeNumbers = ProcessInfo.processInfo.environment["NNCONF_FUZZ_HUGE"] != "0"
     return l
 }()
 
@@ -52,7 +52,7 @@ enum Reproducer {
             for path in paths {
                 guard let data = FileManager.default.contents(atPath: path) else { continue }
                 var limits = FuzzHarness.Limits()
-                limits.admitHugeNumbers = ProcessInfo.processInfo.environment["NNCONF_FUZZ_HUGE"] == "1"
+                limits.admitHugeNumbers = ProcessInfo.processInfo.environment["NNCONF_FUZZ_HUGE"] != "0"
                 let results = FuzzHarness.run([UInt8](data), limits: limits)
                 let statuses = Dictionary(grouping: results, by: \.status.rawValue).mapValues(\.count)
                 let summary = statuses.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
