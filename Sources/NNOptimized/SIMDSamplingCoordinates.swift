@@ -50,7 +50,7 @@ struct GridStencil<T: FloatScalar> {
 struct GridGeometry<T: FloatScalar> {
     let mode: GridSampleCall.Mode
     /// The spatial axes, outermost first (`[H, W]` or `[D, H, W]`).
-    let axes: [GridAxis<T>]
+    let axes: [SamplingAxis<T>]
     let strides: [Int]
     let batch: Int, channels: Int, inCount: Int, outCount: Int
     /// Whether a tap outside the input adds `0 · w` (ATen's vectorized 2-D gathers and its scalar
@@ -60,7 +60,7 @@ struct GridGeometry<T: FloatScalar> {
     init(_ call: GridSampleCall) {
         let vectorized = call.spatialDims == 2
         mode = call.mode
-        axes = call.inputSize.map { GridAxis(size: $0, alignCorners: call.alignCorners, padding: call.padding, vectorized: vectorized) }
+        axes = call.inputSize.map { SamplingAxis(size: $0, alignCorners: call.alignCorners, padding: call.padding, vectorized: vectorized) }
         strides = contiguousStrides(call.inputSize)
         batch = call.input.shape[0]
         channels = call.input.shape[1]
@@ -113,80 +113,7 @@ struct GridGeometry<T: FloatScalar> {
     }
 }
 
-/// How one spatial axis of `size` pixels maps a normalized coordinate g to a pixel coordinate u
-/// (the reference's `SamplingAxis`).
-struct GridAxis<T: FloatScalar> {
-    let size: Int
-    let alignCorners: Bool
-    let padding: GridSampleCall.Padding
-    /// ATen's vectorized 2-D kernel, else its scalar 3-D kernel.
-    let vectorized: Bool
-
-    /// `du/dg` of the unnormalization: `(s − 1)/2`, or `s/2` for align_corners=False.
-    var scale: T { alignCorners ? T(size - 1) / 2 : T(size) / 2 }
-
-    /// u from g in the kernel's order of operations (fused multiply-add in the vectorized kernel).
-    @inline(__always)
-    func unnormalize(_ g: T) -> T {
-        switch (vectorized, alignCorners) {
-        case (true, true): return (g + 1) * scale
-        case (true, false): return T(-0.5).addingProduct(g + 1, scale)
-        case (false, true): return (g + 1) / 2 * T(size - 1)
-        case (false, false): return ((g + 1) * T(size) - 1) / 2
-        }
-    }
-
-    /// `padding_mode` applied to u, with its slope d(padded)/du.
-    @inline(__always)
-    func pad(_ u: T) -> (coordinate: T, slope: T) {
-        switch padding {
-        case .zeros:
-            return (u, 1)
-        case .border:
-            return clip(u)
-        case .reflection:
-            let (reflected, sign) = reflect(u)
-            let (clipped, slope) = clip(reflected)
-            return (clipped, sign * slope)
-        }
-    }
-
-    /// `clamp(u, 0, s − 1)`, slope 0 at and beyond either end.
-    @inline(__always)
-    func clip(_ u: T) -> (T, T) {
-        let last = T(size - 1)
-        if u.isNaN { return (vectorized ? 0 : last, 0) }
-        if u <= 0 { return (0, 0) }
-        if u >= last { return (last, 0) }
-        return (u, 1)
-    }
-
-    /// ATen's `reflect_coordinates`, with the slope ±1.
-    func reflect(_ u: T) -> (T, T) {
-        let low: T = alignCorners ? 0 : -0.5
-        let span: T = alignCorners ? T(size - 1) : T(size)
-        guard span > 0 else { return (0, 0) }
-        var distance = u - low, sign: T = 1
-        if distance < 0 {
-            distance = -distance
-            sign = -1
-        }
-        guard distance.isFinite else { return (.nan, sign) }
-        let extra = distance.truncatingRemainder(dividingBy: span)
-        let flips = (distance / span).rounded(.down)
-        if flips.truncatingRemainder(dividingBy: 2) == 0 { return (extra + low, sign) }
-        return (span - extra + low, -sign)
-    }
-
-    /// The index of a whole-number coordinate inside the axis, else −1 (C's truncation; x86 turns
-    /// NaN and out-of-range values into the most negative integer, outside).
-    @inline(__always)
-    func index(_ v: T) -> Int {
-        guard v.isFinite && abs(v) < 0x1p62 else { return -1 }
-        let i = Int(v)
-        return i >= 0 && i < size ? i : -1
-    }
-
+extension SamplingAxis {
     /// Writes the taps of `mode` for grid coordinate g (index, weight, slope) and `du/dg`;
     /// returns how many (1, 2 or 4).
     @inline(__always)
@@ -195,19 +122,19 @@ struct GridAxis<T: FloatScalar> {
         switch mode {
         case .nearest:
             let u = pad(unnormalize(g)).coordinate
-            (index[0], weight[0], slope[0], du[0]) = (self.index(u.rounded(.toNearestOrEven)), 1, 0, 0)
+            (index[0], weight[0], slope[0], du[0]) = (self.index(u.rounded(.toNearestOrEven)) ?? -1, 1, 0, 0)
             return 1
         case .bilinear:
             let (u, s) = pad(unnormalize(g))
             let low = u.rounded(.down), t = u - low
-            (index[0], weight[0], slope[0]) = (self.index(low), 1 - t, -1)
-            (index[1], weight[1], slope[1]) = (self.index(low + 1), t, 1)
+            (index[0], weight[0], slope[0]) = (self.index(low) ?? -1, 1 - t, -1)
+            (index[1], weight[1], slope[1]) = (self.index(low + 1) ?? -1, t, 1)
             du[0] = scale * s
             return 2
         case .bicubic:
             let u = unnormalize(g)
             let low = u.rounded(.down), t = u - low
-            for j in 0..<4 { index[j] = self.index(pad(low + T(j - 1)).coordinate) }
+            for j in 0..<4 { index[j] = self.index(pad(low + T(j - 1)).coordinate) ?? -1 }
             gridCubicWeights(t, weight)
             gridCubicSlopes(t, slope)
             du[0] = scale
