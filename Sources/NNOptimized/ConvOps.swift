@@ -50,6 +50,8 @@ enum ConvOps {
         let depthwise = G == Cin && G > 1
         let gemm = ConvProblem(geometry: geometry, batch: N, imageChannels: Cin, positionChannels: Cout, groups: G)
         let direct = DepthwiseConvolution(geometry: geometry, batch: N, inChannels: Cin, outChannels: Cout)
+        let implicit = ImplicitConvolution(gemm, T.self)
+        let implicitInputGradient = implicit == nil ? nil : ImplicitConvolution.inputGradient(of: gemm, T.self)
         let x = BLASKernels.elements(call.input, T.self), w = BLASKernels.elements(call.weight, T.self)
         let b = call.bias.map { BLASKernels.elements($0, T.self) }
         let count = N * Cout * P
@@ -61,6 +63,12 @@ enum ConvOps {
                             BLASKernels.reading(b) { b in direct.forward(x: x, weight: w, bias: b, y: y) }
                         } else {
                             direct.forward(x: x, weight: w, bias: nil, y: y)
+                        }
+                    } else if let implicit {
+                        if let b {
+                            BLASKernels.reading(b) { b in implicit.forward(image: x, weight: w, bias: b, positions: y) }
+                        } else {
+                            implicit.forward(image: x, weight: w, bias: nil, positions: y)
                         }
                     } else {
                         gemm.unfoldMultiply(image: x, weight: w, positions: y)
@@ -95,6 +103,8 @@ enum ConvOps {
                         BLASKernels.reading(w) { w in
                             if depthwise {
                                 direct.inputGradient(gy: gy, weight: w, gx: gx)
+                            } else if let implicitInputGradient {
+                                implicitInputGradient.inputGradient(gy: gy, weight: w, gx: gx)
                             } else {
                                 gemm.multiplyFold(positions: gy, weight: w, image: gx)
                             }
@@ -109,6 +119,8 @@ enum ConvOps {
                         BLASKernels.reading(x) { x in
                             if depthwise {
                                 direct.weightGradient(gy: gy, x: x, gw: gw)
+                            } else if let implicit, implicit.coversWeightGradient {
+                                implicit.weightGradient(image: x, positions: gy, into: gw)
                             } else {
                                 gemm.weightGradient(image: x, positions: gy, into: gw)
                             }

@@ -23,6 +23,36 @@ int ck_isa_level(void);
 /// For tests that compare the variants (a kernel already running keeps the level it started with).
 int ck_set_isa_level(int level);
 
+/// A run of columns of a packed panel block: `count` columns from column `within` of panel `panel`,
+/// read from element `source` of a plane.
+typedef struct {
+    long panel, within, source, count;
+} ck_piece;
+
+/// The float32 GEMM register tiles of one ISA level (gemm_tiles.c), for the convolutions.
+typedef struct {
+    /// `tile` computes an `mr` × `nr` block of C from packed panels.
+    long mr, nr;
+    /// `dots` computes a `dot_mr` × `dot_nr` block of row dot products.
+    long dot_mr, dot_nr;
+    /// C[r][j] (+)= Σ_{p<k} a[p·mr + r] · b[p·nr + j] for r < m ≤ mr, j < n ≤ nr; C row r at c + r·ldc.
+    /// `accumulate` = 0 overwrites C.
+    void (*tile)(long k, const float *a, const float *b, float *c, long ldc, long m, long n, int accumulate);
+    /// c[r·ldc + j] += Σ_{u<batches} Σ_{s<rows} Σ_{t<len} a[r][u·a_batch + s·a_row + t] · b[j][u·b_batch + s·b_row + t]
+    /// for r < m ≤ dot_mr, j < n ≤ dot_nr; only the elements named are read.
+    void (*dots)(long len, long rows, long batches, const float *const *a, long a_row, long a_batch,
+                 const float *const *b, long b_row, long b_batch, float *c, long ldc, long m, long n);
+    /// For each tap q < taps and piece k: copies the piece from plane + offsets[q] + source to
+    /// dst + q·nr + panel·stride + within, then zeroes columns `filled ..< nr` of panel `last_panel`
+    /// in each tap's row; prefetches `next` (may be NULL) over the same region.
+    void (*pack)(const float *plane, const float *next, const long *offsets, long taps, const ck_piece *pieces,
+                 long count, float *dst, long stride, long last_panel, long filled);
+} ck_sgemm_kernels;
+
+/// The tiles for the ISA level in use, or NULL at the baseline level (no vector FMA: OpenBLAS
+/// serves there).
+const ck_sgemm_kernels *ck_sgemm_kernels_for_isa(void);
+
 #ifdef __cplusplus
 }
 #endif

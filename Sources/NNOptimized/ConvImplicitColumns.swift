@@ -1,0 +1,169 @@
+import CKernels
+
+extension ImplicitConvolution {
+
+    /// The image as the GEMMs' columns `(b, j)`, `perElement` per batch element: column `j` of
+    /// padded planes (`PaddedLayout`, stride 1, copied once per call) or position `j` (im2col).
+    struct Columns {
+        let geometry: ConvGeometry
+        let layout: PaddedLayout?
+        /// The padded planes, or the image itself.
+        let image: UnsafePointer<Float>
+        let channels: Int
+        let batch: Int
+
+        var perElement: Int { layout?.span ?? geometry.positionCount }
+        var count: Int { batch * perElement }
+
+        /// Calls `body` with the columns of `image` for `problem`, padding it first where that applies.
+        static func of(_ problem: ConvProblem, _ image: UnsafePointer<Float>, _ body: (Columns) -> Void) {
+            let geo = problem.geometry, planes = problem.batch * problem.imageChannels
+            guard let layout = PaddedLayout(geo) else {
+                body(Columns(geometry: geo, layout: nil, image: image, channels: problem.imageChannels, batch: problem.batch))
+                return
+            }
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: planes * layout.volume)
+            defer { padded.deallocate() }
+            layout.pad(image, planes: planes, into: padded)
+            body(Columns(geometry: geo, layout: layout, image: padded, channels: problem.imageChannels, batch: problem.batch))
+        }
+
+        /// Calls `body(b, j, col, count)` for the runs of columns `n0 ..< n0 + nn` that lie in one
+        /// batch element: its columns `j ..< j + count`, at column `col` of the block.
+        @inline(__always)
+        func forEachSegment(_ n0: Int, _ nn: Int, _ body: (_ b: Int, _ j: Int, _ col: Int, _ count: Int) -> Void) {
+            let per = perElement
+            var col = 0
+            while col < nn {
+                let (b, j) = (n0 + col).quotientAndRemainder(dividingBy: per)
+                let count = min(per - j, nn - col)
+                body(b, j, col, count)
+                col += count
+            }
+        }
+
+        /// Calls `body(b, p, col, count)` for the runs of output positions among the columns
+        /// `n0 ..< n0 + nn`: positions `p ..< p + count` of element `b` at column `col` of the block.
+        @inline(__always)
+        func forEachPositionRun(_ n0: Int, _ nn: Int, _ body: (_ b: Int, _ p: Int, _ col: Int, _ count: Int) -> Void) {
+            forEachSegment(n0, nn) { b, j, col, count in
+                guard let layout else { return body(b, j, col, count) }
+                layout.forEachPositionRun(j, count) { jr, p, n in body(b, p, col + jr - j, n) }
+            }
+        }
+
+        /// The runs of columns `n0 ..< n0 + nn` cut at batch elements and at panels of `nr`, each
+        /// read from `source + j` in channel 0 of its element's padded planes: at most
+        /// `nn / nr + batch + 1` of them. (Padded layout only.)
+        func pieces(_ n0: Int, _ nn: Int, nr: Int, into out: UnsafeMutablePointer<ck_piece>) -> Int {
+            let volume = layout!.volume
+            var k = 0
+            forEachSegment(n0, nn) { b, j, col, count in
+                var (c, left, src) = (col, count, b * channels * volume + j)
+                while left > 0 {
+                    let (panel, within) = c.quotientAndRemainder(dividingBy: nr)
+                    let n = min(nr - within, left)
+                    out[k] = ck_piece(panel: panel, within: within, source: src, count: n)
+                    (k, c, left, src) = (k + 1, c + n, left - n, src + n)
+                }
+            }
+            return k
+        }
+
+        /// Packs the rows `row + q` (`q` over the taps) of image channel `channel`, columns
+        /// `n0 ..< n0 + nn` (`pieces` of them when padded), into panels of `nr` columns and `depth`
+        /// rows, zero past `nn`. `scratch` holds `taps × ld` elements for im2col rows (unpadded).
+        @inline(__always)
+        func pack(channel: Int, _ n0: Int, _ nn: Int, pieces: UnsafePointer<ck_piece>, _ pieceCount: Int, last: Bool,
+                  into panels: UnsafeMutablePointer<Float>, row: Int, depth: Int,
+                  kernels: ck_sgemm_kernels, scratch: UnsafeMutablePointer<Float>, ld: Int) {
+            let T = geometry.kernelVolume, nr = kernels.nr, np = (nn + nr - 1) / nr, stride = depth * nr
+            if let layout {
+                let plane = image + channel * layout.volume
+                BLASKernels.reading(layout.offsets) { offsets in
+                    kernels.pack(plane, last ? nil : plane + layout.volume, offsets, T, pieces, pieceCount,
+                                 panels + row * nr, stride, np - 1, nn - (np - 1) * nr)
+                }
+                return
+            }
+            let IV = geometry.imageVolume
+            forEachSegment(n0, nn) { b, p, col, count in
+                geometry.im2col(image + (b * channels + channel) * IV, scratch + col, ld: ld, positions: p ..< p + count)
+            }
+            for q in 0..<T {
+                let src = scratch + q * ld
+                (src + nn).update(repeating: 0, count: np * nr - nn)
+                for j in 0..<np { ConvKernels.copy(src + j * nr, into: panels + j * stride + (row + q) * nr, nr) }
+            }
+        }
+    }
+}
+
+extension ConvKernels {
+    /// Whether every one of `count` elements is finite (`x − x` is NaN for ±∞ and NaN).
+    static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
+        let chunks = 64
+        var finite = [Bool](repeating: true, count: chunks)
+        finite.withUnsafeMutableBufferPointer { flags in
+            let flags = flags.baseAddress!
+            Threads.forEach(chunks, costPerItem: count / chunks) { r in
+                for k in r {
+                    var i = count * k / chunks
+                    let end = count * (k + 1) / chunks
+                    var acc = SIMD16<Float>()
+                    while i + 16 <= end {
+                        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+                        acc += v - v
+                        i += 16
+                    }
+                    var s = acc.sum()
+                    while i < end { s += x[i] - x[i]; i += 1 }
+                    flags[k] = s == 0
+                }
+            }
+        }
+        return !finite.contains(false)
+    }
+
+    /// `y[i] = x[i] + s` for `i < n`.
+    @inline(__always)
+    static func addingScalar(_ s: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        let v = SIMD16<Float>(repeating: s)
+        while i + 16 <= n {
+            UnsafeMutableRawPointer(y + i).storeBytes(of: UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self) + v,
+                                                      as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < n { y[i] = x[i] + s; i += 1 }
+    }
+}
+
+/// The columns of all batch elements, `0 ..< columns`, cut into register-tile panels of `width`
+/// and the panels into blocks of at most `maxPanels`: at least one block per core (a multiple of
+/// the cores when there are few), panel counts differing by at most one.
+struct ColumnPanels {
+    let width: Int
+    let panels: Int, blocks: Int, maxPanels: Int
+    let columns: Int
+
+    init(columns: Int, width: Int, groups: Int, cores: Int, maxPanels: Int) {
+        self.columns = columns
+        self.width = width
+        panels = (columns + width - 1) / width
+        var blocks = (panels + maxPanels - 1) / maxPanels
+        if groups * blocks < 8 * cores {
+            let multiple = (cores + groups - 1) / groups  // blocks per group for groups·blocks ≥ cores
+            blocks = min(panels, (blocks + multiple - 1) / multiple * multiple)
+        }
+        self.blocks = max(blocks, 1)
+        self.maxPanels = (panels + self.blocks - 1) / self.blocks
+    }
+
+    /// The first column and the column count of block `i`.
+    func columns(of i: Int) -> (Int, Int) {
+        let first = panels * i / blocks, last = panels * (i + 1) / blocks
+        let n0 = first * width
+        return (n0, min(last * width, columns) - n0)
+    }
+}

@@ -1,0 +1,127 @@
+/// The weight gradient of a stride-1 float32 convolution as dot products of rows on the register
+/// tiles of `CKernels` (see `ImplicitConvolution`).
+extension ImplicitConvolution {
+
+    /// `gradW[g·Cpg + o, c·T + q] += Σ_{(b, p)} positions[b, g·Cpg + o, p] · columns_g[c·T + q, (b, p)]`
+    /// with `gradW` `[Cp, Cig·T]`, for stride 1 (`coversWeightGradient`; other strides use
+    /// `ConvProblem`). Threads own disjoint blocks of image channels (columns of `gradW`), each
+    /// looping over all the columns in order.
+    func weightGradient(image: UnsafePointer<Float>, positions gy: UnsafePointer<Float>, into gw: UnsafeMutablePointer<Float>) {
+        guard problem.batch * problem.geometry.positionCount > 0 && problem.positionGroup > 0 && problem.imageGroup > 0 else { return }
+        Columns.of(problem, image) { columns in
+            let layout = columns.layout!
+            if ConvKernels.allFinite(image, count: problem.batch * problem.imageChannels * problem.geometry.imageVolume) {
+                weightGradientSpread(columns, layout, gy, gw)
+            } else {
+                weightGradient(columns, layout, gy, gw)
+            }
+        }
+    }
+
+    /// Channel blocks of at most `maxChannels`, at least two per core where the channels allow.
+    private func channelBlocks(maxChannels: Int) -> (count: Int, channels: Int) {
+        let Cig = problem.imageGroup, G = problem.groups
+        var count = (Cig + maxChannels - 1) / maxChannels
+        if G * count < 2 * Threads.cores { count = min(Cig, (2 * Threads.cores + G - 1) / G) }
+        let channels = (Cig + count - 1) / count
+        return ((Cig + channels - 1) / channels, channels)
+    }
+
+    /// Stride 1 over a finite image: ∂y spread into the padded pitch, zero in the scratch columns,
+    /// so that each dot product runs over whole planes (`0 · x = 0` for the scratch columns' image
+    /// values only when they are finite, hence the condition).
+    private func weightGradientSpread(_ columns: Columns, _ layout: PaddedLayout, _ gy: UnsafePointer<Float>,
+                                      _ gw: UnsafeMutablePointer<Float>) {
+        let (N, Ci, Cp, Cig, Cpg, G, T) = (problem.batch, problem.imageChannels, problem.positionChannels, problem.imageGroup,
+                                           problem.positionGroup, problem.groups, taps)
+        let span = layout.span, rowsK = Cig * T
+        // A call's dot products run over `batches` elements × `length` columns: four rows of ∂y
+        // that stay in L1 while the thread's taps pass over them (from L2: its channels' planes).
+        let chunks = (span + Self.dotColumns - 1) / Self.dotColumns
+        let length = (span + chunks - 1) / chunks
+        let batchesPerBlock = min(N, max(1, Self.dotColumns / length))
+        let blocks = channelBlocks(maxChannels: max(1, 2 * Self.dotBudget / (batchesPerBlock * (length + layout.offsets.last!))))
+        let (dmr, dnr) = (kernels.dot_mr, kernels.dot_nr)
+        let dots = kernels.dots!
+        let spread = UnsafeMutablePointer<Float>.allocate(capacity: N * Cp * span)
+        defer { spread.deallocate() }
+        layout.spread(gy, planes: N * Cp, into: spread)
+        Threads.forEach(G * blocks.count, costPerItem: 2 * Cpg * blocks.channels * T * N * span) { items in
+            let rows = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: dmr + dnr)
+            defer { rows.deallocate() }
+            for item in items {
+                let (g, cb) = item.quotientAndRemainder(dividingBy: blocks.count)
+                let c0 = cb * blocks.channels, cn = min(blocks.channels, Cig - c0)
+                guard cn > 0 else { continue }
+                for j0 in stride(from: 0, to: span, by: length) {
+                    let len = min(length, span - j0)
+                    for b0 in stride(from: 0, to: N, by: batchesPerBlock) {
+                        let batches = min(batchesPerBlock, N - b0)
+                        for o0 in stride(from: 0, to: Cpg, by: dmr) {
+                            let m = min(dmr, Cpg - o0)
+                            for r in 0..<m { rows[r] = UnsafePointer(spread + (b0 * Cp + g * Cpg + o0 + r) * span + j0) }
+                            for k0 in stride(from: 0, to: cn * T, by: dnr) {
+                                let n = min(dnr, cn * T - k0)
+                                for j in 0..<n {
+                                    let (c, q) = (k0 + j).quotientAndRemainder(dividingBy: T)
+                                    rows[dmr + j] = columns.image + (b0 * Ci + g * Cig + c0 + c) * layout.volume + layout.offsets[q] + j0
+                                }
+                                dots(len, 1, batches, rows, 0, Cp * span, rows + dmr, 0, Ci * layout.volume,
+                                     gw + (g * Cpg + o0) * rowsK + c0 * T + k0, rowsK, m, n)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stride 1: both operands of every dot product are rows in place, ∂y's rows of positions
+    /// and the padded image's rows at the tap's offset, so nothing is packed and no scratch column
+    /// enters a sum. Blocks of rows × batch elements keep a block's ∂y rows (all its channels) in
+    /// cache while every tap of the thread's image channels passes over them.
+    private func weightGradient(_ columns: Columns, _ layout: PaddedLayout, _ gy: UnsafePointer<Float>, _ gw: UnsafeMutablePointer<Float>) {
+        let geo = problem.geometry, P = geo.positionCount
+        let (N, Ci, Cp, Cig, Cpg, G, T) = (problem.batch, problem.imageChannels, problem.positionChannels, problem.imageGroup,
+                                           problem.positionGroup, problem.groups, taps)
+        let rowsK = Cig * T
+        let rowElements = Cpg * geo.ow
+        let rowsPerBlock = min(geo.oh, max(1, Self.dotBudget / rowElements))
+        let batchesPerBlock = rowsPerBlock < geo.oh ? 1 : min(N, max(1, Self.dotBudget / (rowElements * geo.oh)))
+        let paddedRows = batchesPerBlock * (rowsPerBlock + layout.hp - geo.oh) * layout.wp
+        let blocks = channelBlocks(maxChannels: max(1, Self.dotBudget / (paddedRows * geo.kd)))
+        let (dmr, dnr) = (kernels.dot_mr, kernels.dot_nr)
+        let dots = kernels.dots!
+        Threads.forEach(G * blocks.count, costPerItem: 2 * Cpg * blocks.channels * T * N * P) { items in
+            let rows = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: dmr + dnr)
+            defer { rows.deallocate() }
+            for item in items {
+                let (g, cb) = item.quotientAndRemainder(dividingBy: blocks.count)
+                let c0 = cb * blocks.channels, cn = min(blocks.channels, Cig - c0)
+                guard cn > 0 else { continue }
+                for a in 0..<geo.od {
+                    for y0 in stride(from: 0, to: geo.oh, by: rowsPerBlock) {
+                        let rowCount = min(rowsPerBlock, geo.oh - y0)
+                        for b0 in stride(from: 0, to: N, by: batchesPerBlock) {
+                            let batches = min(batchesPerBlock, N - b0)
+                            for k0 in stride(from: 0, to: cn * T, by: dnr) {
+                                let n = min(dnr, cn * T - k0)
+                                for j in 0..<n {
+                                    let (c, q) = (k0 + j).quotientAndRemainder(dividingBy: T)
+                                    rows[dmr + j] = columns.image + (b0 * Ci + g * Cig + c0 + c) * layout.volume
+                                        + layout.offsets[q] + (a * layout.hp + y0) * layout.wp
+                                }
+                                for o0 in stride(from: 0, to: Cpg, by: dmr) {
+                                    let m = min(dmr, Cpg - o0)
+                                    for r in 0..<m { rows[r] = gy + (b0 * Cp + g * Cpg + o0 + r) * P + (a * geo.oh + y0) * geo.ow }
+                                    dots(geo.ow, rowCount, batches, rows, geo.ow, Cp * P, rows + dmr, layout.wp, Ci * layout.volume,
+                                         gw + (g * Cpg + o0) * rowsK + c0 * T + k0, rowsK, m, n)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import CKernels
+import NNCore
+import Testing
+
+/// The float32 implicit-GEMM convolutions (`ConvImplicit.swift`, `ConvPaddedLayout.swift`, the
+/// tiles of `CKernels/gemm_tiles.c`) against the reference backend, at every ISA level with tiles
+/// (AVX2 + FMA, AVX-512) this CPU has: blocks of columns that cross batch elements, inner
+/// dimensions cut into several packed blocks, partial panels and tiles, groups, dilation, the
+/// padded layout's scratch columns, the im2col path (strides), and non-finite images (the weight
+/// gradient must not pick up `0 · ∞` from a scratch column).
+@Suite(.serialized) struct ConvImplicitTests {
+    static var cases: [(shape: [Int], weight: [Int], options: [String: Value])] { [
+        ([2, 3, 5, 7], [5, 3, 3, 3], ["padding": .int(1)]),
+        ([3, 4, 14, 14], [9, 4, 3, 3], ["padding": .int(1)]),             // columns cross batch elements
+        ([1, 40, 9, 11], [10, 40, 3, 3], ["padding": .int(1)]),           // depth 360: two packed blocks
+        ([2, 6, 17, 33], [50, 3, 3, 3], ["padding": .int(2), "groups": .int(2), "dilation": .int(2)]),
+        ([2, 5, 8, 8], [7, 5, 2, 4], ["padding": .string("same")]),      // asymmetric padding
+        ([1, 3, 6, 6], [4, 3, 5, 5], ["padding": .int(0)]),
+        ([2, 3, 60, 57], [17, 3, 3, 3], ["padding": .int(1)]),            // many blocks, both threads
+        ([2, 3, 20, 21], [6, 3, 7, 7], ["padding": .int(3), "stride": .int(2)]),  // im2col path
+        ([2, 4, 9, 10], [5, 4, 3, 2], ["stride": .list([.int(2), .int(1)]), "padding": .int(1), "dilation": .list([.int(1), .int(2)])]),
+    ] }
+
+    @Test(arguments: [1, 2]) func agreesWithReference(level: Int) throws {
+        let chosen = ck_isa_level()
+        defer { ck_set_isa_level(chosen) }
+        guard ck_set_isa_level(Int32(level)) == Int32(level) else { return }  // not on this CPU
+        var r = Random(UInt64(70 + level))
+        for c in Self.cases {
+            var args = c.options
+            args["input"] = .tensor(r.tensor(c.shape))
+            args["weight"] = .tensor(r.tensor(c.weight, scale: 0.3))
+            args["bias"] = .tensor(r.tensor([c.weight[0]]))
+            try check("conv2d", args, rtol: 1e-4, atol: 1e-4)
+        }
+        // 1-d and 3-d through the same 3-d geometry.
+        try check("conv1d", ["input": .tensor(r.tensor([3, 6, 50])), "weight": .tensor(r.tensor([5, 6, 4], scale: 0.3)),
+                             "padding": .int(2), "dilation": .int(3)], rtol: 1e-4, atol: 1e-4)
+        try check("conv3d", ["input": .tensor(r.tensor([2, 3, 5, 6, 7])), "weight": .tensor(r.tensor([4, 3, 3, 3, 3], scale: 0.3)),
+                             "padding": .int(1)], rtol: 1e-4, atol: 1e-4)
+    }
+
+    /// An infinite pixel in the last column: the taps that never read it validly keep finite weight
+    /// gradients, as in PyTorch, although a padded-layout scratch column reads it.
+    @Test(arguments: [1, 2]) func nonFiniteImage(level: Int) throws {
+        let chosen = ck_isa_level()
+        defer { ck_set_isa_level(chosen) }
+        guard ck_set_isa_level(Int32(level)) == Int32(level) else { return }
+        var r = Random(5)
+        var values = r.tensor([2, 3, 6, 9], grad: false).doubles
+        values[3 * 6 * 9 + 2 * 9 + 8] = .infinity  // batch 0, channel 1, row 2, last column
+        let input = Tensor(shape: [2, 3, 6, 9], data: TensorData.float64(values).converted(to: .float32))
+        try input.requiresGrad_()
+        try check("conv2d", ["input": .tensor(input), "weight": .tensor(r.tensor([4, 3, 3, 3])), "padding": .int(1)])
+    }
+}
