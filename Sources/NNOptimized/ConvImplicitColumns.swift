@@ -11,6 +11,8 @@ extension ImplicitConvolution {
         let image: UnsafePointer<Float>
         let channels: Int
         let batch: Int
+        /// Whether every image value the padded planes hold is finite (true without them).
+        var finite = true
 
         var perElement: Int { layout?.span ?? geometry.positionCount }
         var count: Int { batch * perElement }
@@ -24,8 +26,9 @@ extension ImplicitConvolution {
             }
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: planes * layout.volume)
             defer { padded.deallocate() }
-            layout.pad(image, planes: planes, into: padded)
-            body(Columns(geometry: geo, layout: layout, image: padded, channels: problem.imageChannels, batch: problem.batch))
+            let finite = layout.pad(image, planes: planes, into: padded)
+            body(Columns(geometry: geo, layout: layout, image: padded, channels: problem.imageChannels, batch: problem.batch,
+                         finite: finite))
         }
 
         /// Calls `body(b, j, col, count)` for the runs of columns `n0 ..< n0 + nn` that lie in one
@@ -100,31 +103,6 @@ extension ImplicitConvolution {
 }
 
 extension ConvKernels {
-    /// Whether every one of `count` elements is finite (`x − x` is NaN for ±∞ and NaN).
-    static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
-        let chunks = 64
-        var finite = [Bool](repeating: true, count: chunks)
-        finite.withUnsafeMutableBufferPointer { flags in
-            let flags = flags.baseAddress!
-            Threads.forEach(chunks, costPerItem: count / chunks) { r in
-                for k in r {
-                    var i = count * k / chunks
-                    let end = count * (k + 1) / chunks
-                    var acc = SIMD16<Float>()
-                    while i + 16 <= end {
-                        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-                        acc += v - v
-                        i += 16
-                    }
-                    var s = acc.sum()
-                    while i < end { s += x[i] - x[i]; i += 1 }
-                    flags[k] = s == 0
-                }
-            }
-        }
-        return !finite.contains(false)
-    }
-
     /// `y[i] = x[i] + s` for `i < n`.
     @inline(__always)
     static func addingScalar(_ s: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {

@@ -10,7 +10,7 @@ extension ImplicitConvolution {
         guard problem.batch * problem.geometry.positionCount > 0 && problem.positionGroup > 0 && problem.imageGroup > 0 else { return }
         Columns.of(problem, image) { columns in
             let layout = columns.layout!
-            if ConvKernels.allFinite(image, count: problem.batch * problem.imageChannels * problem.geometry.imageVolume) {
+            if columns.finite {
                 weightGradientSpread(columns, layout, gy, gw)
             } else {
                 weightGradient(columns, layout, gy, gw)
@@ -48,7 +48,11 @@ extension ImplicitConvolution {
         layout.spread(gy, planes: N * Cp, into: spread)
         Threads.forEach(G * blocks.count, costPerItem: 2 * Cpg * blocks.channels * T * N * span) { items in
             let rows = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: dmr + dnr)
-            defer { rows.deallocate() }
+            let taps = UnsafeMutablePointer<Int>.allocate(capacity: blocks.channels * T)  // row c·T + q: c·volume + offsets[q]
+            defer { rows.deallocate(); taps.deallocate() }
+            for c in 0..<blocks.channels {
+                for q in 0..<T { taps[c * T + q] = c * layout.volume + layout.offsets[q] }
+            }
             for item in items {
                 let (g, cb) = item.quotientAndRemainder(dividingBy: blocks.count)
                 let c0 = cb * blocks.channels, cn = min(blocks.channels, Cig - c0)
@@ -62,10 +66,8 @@ extension ImplicitConvolution {
                             for r in 0..<m { rows[r] = UnsafePointer(spread + (b0 * Cp + g * Cpg + o0 + r) * span + j0) }
                             for k0 in stride(from: 0, to: cn * T, by: dnr) {
                                 let n = min(dnr, cn * T - k0)
-                                for j in 0..<n {
-                                    let (c, q) = (k0 + j).quotientAndRemainder(dividingBy: T)
-                                    rows[dmr + j] = columns.image + (b0 * Ci + g * Cig + c0 + c) * layout.volume + layout.offsets[q] + j0
-                                }
+                                let base = columns.image + (b0 * Ci + g * Cig + c0) * layout.volume + j0
+                                for j in 0..<n { rows[dmr + j] = base + taps[k0 + j] }
                                 dots(len, 1, batches, rows, 0, Cp * span, rows + dmr, 0, Ci * layout.volume,
                                      gw + (g * Cpg + o0) * rowsK + c0 * T + k0, rowsK, m, n)
                             }
@@ -94,7 +96,11 @@ extension ImplicitConvolution {
         let dots = kernels.dots!
         Threads.forEach(G * blocks.count, costPerItem: 2 * Cpg * blocks.channels * T * N * P) { items in
             let rows = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: dmr + dnr)
-            defer { rows.deallocate() }
+            let taps = UnsafeMutablePointer<Int>.allocate(capacity: blocks.channels * T)  // row c·T + q: c·volume + offsets[q]
+            defer { rows.deallocate(); taps.deallocate() }
+            for c in 0..<blocks.channels {
+                for q in 0..<T { taps[c * T + q] = c * layout.volume + layout.offsets[q] }
+            }
             for item in items {
                 let (g, cb) = item.quotientAndRemainder(dividingBy: blocks.count)
                 let c0 = cb * blocks.channels, cn = min(blocks.channels, Cig - c0)
@@ -106,11 +112,8 @@ extension ImplicitConvolution {
                             let batches = min(batchesPerBlock, N - b0)
                             for k0 in stride(from: 0, to: cn * T, by: dnr) {
                                 let n = min(dnr, cn * T - k0)
-                                for j in 0..<n {
-                                    let (c, q) = (k0 + j).quotientAndRemainder(dividingBy: T)
-                                    rows[dmr + j] = columns.image + (b0 * Ci + g * Cig + c0 + c) * layout.volume
-                                        + layout.offsets[q] + (a * layout.hp + y0) * layout.wp
-                                }
+                                let base = columns.image + (b0 * Ci + g * Cig + c0) * layout.volume + (a * layout.hp + y0) * layout.wp
+                                for j in 0..<n { rows[dmr + j] = base + taps[k0 + j] }
                                 for o0 in stride(from: 0, to: Cpg, by: dmr) {
                                     let m = min(dmr, Cpg - o0)
                                     for r in 0..<m { rows[r] = gy + (b0 * Cp + g * Cpg + o0 + r) * P + (a * geo.oh + y0) * geo.ow }

@@ -37,24 +37,40 @@ struct PaddedLayout {
     }
 
     /// Copies `planes` image planes (`imageVolume` elements each) into padded planes (`volume`
-    /// each, zero around the image).
-    func pad<T: BLASScalar>(_ src: UnsafePointer<T>, planes: Int, into dst: UnsafeMutablePointer<T>) {
+    /// each, zero around the image); returns whether every value copied is finite.
+    @discardableResult
+    func pad(_ src: UnsafePointer<Float>, planes: Int, into dst: UnsafeMutablePointer<Float>) -> Bool {
         let g = geometry, IV = g.imageVolume
         // Image row (z, y) lands at padded row (z + pd, y + ph), column pw; rows and columns past
         // the padded plane are never read.
         let width = min(g.iw, wp - g.pw), depth = min(g.id, dp - g.pd), height = min(g.ih, hp - g.ph)
-        Threads.forEach(planes, costPerItem: volume) { r in
-            for plane in r {
-                let s = src + plane * IV, d = dst + plane * volume
-                d.update(repeating: 0, count: volume)
-                guard width > 0 else { continue }
-                for z in 0..<max(depth, 0) {
-                    for y in 0..<max(height, 0) {
-                        ConvKernels.copy(s + (z * g.ih + y) * g.iw, into: d + ((z + g.pd) * hp + y + g.ph) * wp + g.pw, width)
+        var finite = [Bool](repeating: true, count: planes)
+        finite.withUnsafeMutableBufferPointer { flags in
+            let flags = flags.baseAddress!
+            Threads.forEach(planes, costPerItem: volume) { r in
+                for plane in r {
+                    let s = src + plane * IV, d = dst + plane * volume
+                    d.update(repeating: 0, count: volume)
+                    guard width > 0 else { continue }
+                    var nonFinite = SIMD16<Float>()  // x − x: 0, or NaN for ±∞ and NaN
+                    for z in 0..<max(depth, 0) {
+                        for y in 0..<max(height, 0) {
+                            let row = s + (z * g.ih + y) * g.iw
+                            ConvKernels.copy(row, into: d + ((z + g.pd) * hp + y + g.ph) * wp + g.pw, width)
+                            var i = 0
+                            while i + 16 <= width {
+                                let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD16<Float>.self)
+                                nonFinite += v - v
+                                i += 16
+                            }
+                            while i < width { nonFinite[0] += row[i] - row[i]; i += 1 }
+                        }
                     }
+                    flags[plane] = nonFinite.sum() == 0
                 }
             }
         }
+        return !finite.contains(false)
     }
 
     /// Copies `planes` planes of positions into padded pitch, `span` columns each, zero in the
