@@ -28,11 +28,11 @@ CK_INLINE float dw_sum(vf v) {
     return a[0] + a[1];
 }
 
-/// bias + Σ_{a,c} w[3a + c] · s_a[o + c], the taps in order.
-#define DW_APPLY(o)                                                                   \
-    (b + dw_load(s0 + (o)) * w0 + dw_load(s0 + (o) + 1) * w1 + dw_load(s0 + (o) + 2) * w2 \
-       + dw_load(s1 + (o)) * w3 + dw_load(s1 + (o) + 1) * w4 + dw_load(s1 + (o) + 2) * w5 \
-       + dw_load(s2 + (o)) * w6 + dw_load(s2 + (o) + 1) * w7 + dw_load(s2 + (o) + 2) * w8)
+/// Lanes 1...16 and 2...17 of the 32 floats a ++ b: a row's vector shifted by one and two columns,
+/// from the two aligned vectors that hold it (one valignd on AVX-512), instead of loads that
+/// straddle cache lines.
+#define DW_SHIFT1(a, b) __builtin_shufflevector(a, b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+#define DW_SHIFT2(a, b) __builtin_shufflevector(a, b, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
 
 CK_INLINE void dw_rows(const float *src, long pitch, const float *w, float bias,
                        float *out, long ldo, long rows, long width, int accumulate) {
@@ -43,21 +43,28 @@ CK_INLINE void dw_rows(const float *src, long pitch, const float *w, float bias,
     for (long r = 0; r < rows; r++) {
         const float *s0 = src + r * pitch, *s1 = s0 + pitch, *s2 = s1 + pitch;
         float *y = out + r * ldo;
-        long o = 0;
-        if (accumulate) {
-            for (; o + 16 <= width; o += 16) dw_store(dw_load(y + o) + DW_APPLY(o), y + o);
-        } else {
-            for (; o + 16 <= width; o += 16) dw_store(DW_APPLY(o), y + o);
-        }
-        if (o < width) {
-            float t[16];
-            dw_store(DW_APPLY(o), t);
-            long k = 0;
-            if (!accumulate && width - o >= 8) {
-                memcpy(y + o, t, 8 * sizeof(float));
-                k = 8;
+        vf a0 = dw_load(s0), a1 = dw_load(s1), a2 = dw_load(s2);
+        for (long o = 0; o < width; o += 16) {
+            // bias + Σ_{a,c} w[3a + c] · s_a[o + c], as three chains (one per kernel row) added at
+            // the end: a third of the latency of one chain of nine.
+            const vf n0 = dw_load(s0 + o + 16), n1 = dw_load(s1 + o + 16), n2 = dw_load(s2 + o + 16);
+            const vf r0 = b + a0 * w0 + DW_SHIFT1(a0, n0) * w1 + DW_SHIFT2(a0, n0) * w2;
+            const vf r1 = a1 * w3 + DW_SHIFT1(a1, n1) * w4 + DW_SHIFT2(a1, n1) * w5;
+            const vf r2 = a2 * w6 + DW_SHIFT1(a2, n2) * w7 + DW_SHIFT2(a2, n2) * w8;
+            const vf v = r0 + (r1 + r2);
+            a0 = n0, a1 = n1, a2 = n2;
+            if (o + 16 <= width) {
+                dw_store(accumulate ? dw_load(y + o) + v : v, y + o);
+            } else {
+                float t[16];
+                dw_store(v, t);
+                long k = 0;
+                if (!accumulate && width - o >= 8) {
+                    memcpy(y + o, t, 8 * sizeof(float));
+                    k = 8;
+                }
+                for (; k < width - o; k++) y[o + k] = accumulate ? y[o + k] + t[k] : t[k];
             }
-            for (; k < width - o; k++) y[o + k] = accumulate ? y[o + k] + t[k] : t[k];
         }
     }
 }
@@ -66,33 +73,43 @@ CK_INLINE void dw_rows(const float *src, long pitch, const float *w, float bias,
 /// the last vector of a row has the lanes past width zeroed in both factors.
 CK_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
                        long rows, long width, float *gw) {
-    vf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0}, a8 = {0};
+    vf c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0}, c6 = {0}, c7 = {0}, c8 = {0};
     const long full = width & ~15L, rest = width - full;
     const vi lanes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     const vi inside = lanes < (int)rest;
     for (long r = 0; r < rows; r++) {
         const float *d = gy + r * ldg, *s0 = src + r * pitch, *s1 = s0 + pitch, *s2 = s1 + pitch;
+        vf a0 = dw_load(s0), a1 = dw_load(s1), a2 = dw_load(s2);
         for (long o = 0; o < full; o += 16) {
             const vf v = dw_load(d + o);
-            a0 += v * dw_load(s0 + o); a1 += v * dw_load(s0 + o + 1); a2 += v * dw_load(s0 + o + 2);
-            a3 += v * dw_load(s1 + o); a4 += v * dw_load(s1 + o + 1); a5 += v * dw_load(s1 + o + 2);
-            a6 += v * dw_load(s2 + o); a7 += v * dw_load(s2 + o + 1); a8 += v * dw_load(s2 + o + 2);
+            const vf n0 = dw_load(s0 + o + 16), n1 = dw_load(s1 + o + 16), n2 = dw_load(s2 + o + 16);
+            c0 += v * a0; c1 += v * DW_SHIFT1(a0, n0); c2 += v * DW_SHIFT2(a0, n0);
+            c3 += v * a1; c4 += v * DW_SHIFT1(a1, n1); c5 += v * DW_SHIFT2(a1, n1);
+            c6 += v * a2; c7 += v * DW_SHIFT1(a2, n2); c8 += v * DW_SHIFT2(a2, n2);
+            a0 = n0, a1 = n1, a2 = n2;
         }
         if (rest) {
-            float t[16] = {0};
-            for (long k = 0; k < rest; k++) t[k] = d[full + k];
-            const vf v = dw_load(t);
-            const long o = full;
-#define DW_MASKED(p) ((vf)((vi)dw_load(p) & inside))
-            a0 += v * DW_MASKED(s0 + o); a1 += v * DW_MASKED(s0 + o + 1); a2 += v * DW_MASKED(s0 + o + 2);
-            a3 += v * DW_MASKED(s1 + o); a4 += v * DW_MASKED(s1 + o + 1); a5 += v * DW_MASKED(s1 + o + 2);
-            a6 += v * DW_MASKED(s2 + o); a7 += v * DW_MASKED(s2 + o + 1); a8 += v * DW_MASKED(s2 + o + 2);
-#undef DW_MASKED
+            // A whole vector when it stays inside the plane (its lanes past width belong to the
+            // next row), else lane by lane.
+            vf v;
+            if (r * ldg + full + 16 <= rows * ldg) {
+                v = (vf)((vi)dw_load(d + full) & inside);
+            } else {
+                float t[16] = {0};
+                for (long k = 0; k < rest; k++) t[k] = d[full + k];
+                v = dw_load(t);
+            }
+            const vf n0 = dw_load(s0 + full + 16), n1 = dw_load(s1 + full + 16), n2 = dw_load(s2 + full + 16);
+#define DW_IN(x) ((vf)((vi)(x) & inside))
+            c0 += v * DW_IN(a0); c1 += v * DW_IN(DW_SHIFT1(a0, n0)); c2 += v * DW_IN(DW_SHIFT2(a0, n0));
+            c3 += v * DW_IN(a1); c4 += v * DW_IN(DW_SHIFT1(a1, n1)); c5 += v * DW_IN(DW_SHIFT2(a1, n1));
+            c6 += v * DW_IN(a2); c7 += v * DW_IN(DW_SHIFT1(a2, n2)); c8 += v * DW_IN(DW_SHIFT2(a2, n2));
+#undef DW_IN
         }
     }
-    gw[0] += dw_sum(a0); gw[1] += dw_sum(a1); gw[2] += dw_sum(a2);
-    gw[3] += dw_sum(a3); gw[4] += dw_sum(a4); gw[5] += dw_sum(a5);
-    gw[6] += dw_sum(a6); gw[7] += dw_sum(a7); gw[8] += dw_sum(a8);
+    gw[0] += dw_sum(c0); gw[1] += dw_sum(c1); gw[2] += dw_sum(c2);
+    gw[3] += dw_sum(c3); gw[4] += dw_sum(c4); gw[5] += dw_sum(c5);
+    gw[6] += dw_sum(c6); gw[7] += dw_sum(c7); gw[8] += dw_sum(c8);
 }
 
 // MARK: one wrapper per ISA level
@@ -135,3 +152,4 @@ void ck_depthwise3x3_taps_f32(const float *gy, long ldg, const float *src, long 
     default: dw_taps_generic(gy, ldg, src, pitch, rows, width, gw);
     }
 }
+

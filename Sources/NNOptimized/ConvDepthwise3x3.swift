@@ -1,4 +1,5 @@
 import CKernels
+import Dispatch
 
 /// The fast path of `DepthwiseConvolution`: a 3×3 kernel (2-D, or 3-D with a depth of 1 and no
 /// depth padding) with stride 1 and dilation 1. Per plane, with `xpad` and `gpad` zero outside
@@ -9,15 +10,16 @@ import CKernels
 ///     ∂w[a][c] = Σ_{r,o} ∂y[r][o] · xpad[r + a][o + c]
 ///
 /// so `∂x` is the forward stencil with the kernel flipped, over `∂y` padded by 2 − p. `xpad`
-/// (`oh + 2` rows) and `gpad` (`ih + 2` rows) live in per-thread scratch whose row pitch leaves
-/// at least 2 zero columns after a whole number of 16-lane vectors: the halo is zeroed once per
-/// thread and each plane rewrites only the interior. Rows are 16-lane vectors with the 9 taps
-/// unrolled (the last vector of a row computes all lanes and stores the ones inside). Float32
-/// runs the rows in C (`ck_depthwise.h`, AVX-512 / AVX2 + FMA); Float64 in Swift below.
+/// (`oh + 2` rows) and `gpad` (`ih + 2` rows) live in 64-byte aligned scratch whose row pitch is a
+/// whole number of 16-lane vectors plus one more of zeros: the halo is zeroed once per range of
+/// work items and each plane rewrites only the interior. Rows are 16-lane vectors with the 9 taps
+/// unrolled (the last vector of a row computes all lanes and stores the ones inside). Float32 runs
+/// the rows in C (`ck_depthwise.h`: per ISA level, each padded row read once in aligned vectors
+/// and shifted by one and two columns in registers); Float64 in Swift below.
 ///
-/// Backward makes one pass over each `(batch, channel)` plane of `∂y` for `∂x` and `∂w`; work
-/// items are input channels, each looping over the batch in order, so `∂w` sums planes in a
-/// fixed order whatever the number of threads.
+/// Backward makes one pass over each `(batch, channel)` plane for `∂x` and `∂w` together, the
+/// planes in memory order; `∂w` is summed per plane, then over the batch in order, so it does
+/// not depend on the number of threads.
 struct Depthwise3x3 {
     let geometry: ConvGeometry
     let batch: Int, inChannels: Int, outChannels: Int
@@ -42,9 +44,8 @@ struct Depthwise3x3 {
                                 y: UnsafeMutablePointer<T>) {
         let g = geometry, m = multiplier, (Cin, Cout) = (inChannels, outChannels)
         let imagePlane = g.ih * g.iw, plane = g.oh * g.ow
-        Threads.forEach(batch * Cin, costPerItem: m * 9 * slices * plane) { r in
-            BLASKernels.scratch(xRows * xPitch) { (xpad: UnsafeMutablePointer<T>) in
-                xpad.update(repeating: 0, count: xRows * xPitch)
+        Self.parallel(batch * Cin, costPerItem: m * 9 * slices * plane) { r in
+            Self.scratch(xRows * xPitch) { (xpad: UnsafeMutablePointer<T>) in
                 for item in r {
                     let (b, c) = item.quotientAndRemainder(dividingBy: Cin)
                     for z in 0..<slices {
@@ -61,33 +62,72 @@ struct Depthwise3x3 {
     }
 
     /// `∂x` into `gx` `[batch, inChannels, image]` (every element written) when non-nil, `∂w` added
-    /// into `gw` `[outChannels, 1, 3, 3]` when non-nil.
+    /// into `gw` `[outChannels, 1, 3, 3]` when non-nil. Work items are the `(batch, channel)` planes
+    /// in memory order; each leaves its `∂w` sums in `partial[b][oc]`, which are then added over the
+    /// batch in order (so the sums do not depend on the number of threads).
     func backward<T: BLASScalar>(gy: UnsafePointer<T>, x: UnsafePointer<T>, weight: UnsafePointer<T>,
                                  gx: UnsafeMutablePointer<T>?, gw: UnsafeMutablePointer<T>?) {
         let g = geometry, m = multiplier, (Cin, Cout) = (inChannels, outChannels)
         let imagePlane = g.ih * g.iw, plane = g.oh * g.ow
-        let scratch = (gx == nil ? 0 : gRows * gPitch) + (gw == nil ? 0 : xRows * xPitch)
-        Threads.forEach(Cin, costPerItem: batch * m * 18 * slices * plane) { r in
-            BLASKernels.scratch(scratch) { (buffer: UnsafeMutablePointer<T>) in
-                buffer.update(repeating: 0, count: scratch)
-                let gpad = buffer, xpad = buffer + (gx == nil ? 0 : gRows * gPitch)
-                for c in r {
-                    for b in 0..<batch {
+        let gSize = gx == nil ? 0 : gRows * gPitch, xSize = gw == nil ? 0 : xRows * xPitch
+        var partial = [T](repeating: 0, count: gw == nil ? 0 : batch * Cout * 9)
+        BLASKernels.writing(&partial) { partial in
+            Self.parallel(batch * Cin, costPerItem: m * 18 * slices * plane) { r in
+                Self.scratch(gSize + xSize) { (gpad: UnsafeMutablePointer<T>) in
+                    let xpad = gpad + gSize
+                    for item in r {
+                        let (b, c) = item.quotientAndRemainder(dividingBy: Cin)
                         for z in 0..<slices {
-                            let xOffset = ((b * Cin + c) * slices + z) * imagePlane
+                            let xOffset = (item * slices + z) * imagePlane
                             if gw != nil { padImage(x + xOffset, into: xpad) }
                             for k in 0..<m {
                                 let oc = c * m + k, gyPlane = gy + ((b * Cout + oc) * slices + z) * plane
                                 if let gx {
                                     padPositions(gyPlane, into: gpad)
-                                    Self.rows(gpad, gPitch, weight + oc * 9, flipped: true, bias: 0, into: gx + xOffset,
-                                              g.iw, rows: g.ih, width: g.iw, accumulate: k > 0)
+                                    Self.rows(gpad, gPitch, weight + oc * 9, flipped: true, bias: 0,
+                                              into: gx + xOffset, g.iw, rows: g.ih, width: g.iw,
+                                              accumulate: k > 0)
                                 }
-                                if let gw { Self.tapDots(gyPlane, g.ow, xpad, xPitch, rows: g.oh, width: g.ow, into: gw + oc * 9) }
+                                if gw != nil {
+                                    Self.tapDots(gyPlane, g.ow, xpad, xPitch, rows: g.oh, width: g.ow,
+                                                 into: partial + (b * Cout + oc) * 9)
+                                }
                             }
                         }
                     }
                 }
+            }
+            guard let gw else { return }
+            for b in 0..<batch {
+                ConvKernels.add(partial + b * Cout * 9, into: gw, Cout * 9)
+            }
+        }
+    }
+
+    /// `count` zeros, 64-byte aligned (the pitches are whole 16-lane vectors, so every row of the
+    /// padded planes starts aligned), for the duration of `body`.
+    private static func scratch<T: BLASScalar>(_ count: Int, _ body: (UnsafeMutablePointer<T>) -> Void) {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<T>.stride, alignment: 64)
+        defer { raw.deallocate() }
+        let p = raw.bindMemory(to: T.self, capacity: max(count, 1))
+        p.initialize(repeating: 0, count: count)
+        body(p)
+    }
+
+    /// `body` over ranges covering `0..<count` once each: `Threads.forEach`'s rule for whether to
+    /// split, but into up to 8 ranges per core, handed out as threads come free (on a shared
+    /// machine a thread that was descheduled does not hold up the whole call). Items write only
+    /// what they own, so results do not depend on the split.
+    private static func parallel(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = min(count, 8 * Threads.cores)
+        guard chunks > 1, Threads.cores > 1, count &* max(costPerItem, 1) >= Threads.minimumParallelWork else {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let work = ThreadsUnchecked(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { k in
+                work.value(count * k / chunks ..< count * (k + 1) / chunks)
             }
         }
     }
@@ -118,8 +158,8 @@ struct Depthwise3x3 {
     // MARK: Rows
 
     /// `out[r·ldo + o] (+)= bias + Σ_{a,c<3} w'[a][c] · src[(r + a)·pitch + o + c]` for `r < rows`,
-    /// `o < width`, with `w' = w` or `w` flipped in both axes; `src` is readable (and finite
-    /// wherever it matters) up to column `⌈width/16⌉·16 + 2` of each row.
+    /// `o < width`, with `w' = w` or `w` flipped in both axes; `src` is readable up to column
+    /// `⌈width/16⌉·16 + 16` of each row.
     @inline(__always)
     static func rows<T: BLASScalar>(_ src: UnsafePointer<T>, _ pitch: Int, _ w: UnsafePointer<T>, flipped: Bool, bias: T,
                                     into out: UnsafeMutablePointer<T>, _ ldo: Int, rows: Int, width: Int, accumulate: Bool) {

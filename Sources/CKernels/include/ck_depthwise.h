@@ -9,14 +9,15 @@ extern "C" {
 #endif
 
 /// out[r·ldo + o] = (accumulate ? out[r·ldo + o] : 0) + (bias + Σ_{a,c<3} w[3a + c] · src[(r + a)·pitch + o + c])
-/// for r < rows, o < width. src must be readable up to column ⌈width/16⌉·16 + 2 of rows 0..<rows + 2
-/// (the lanes past width are computed and dropped).
+/// for r < rows, o < width. src must be readable up to column ⌈width/16⌉·16 + 16 of rows 0..<rows + 2
+/// (the lanes past width are computed and dropped); fastest with src 64-byte aligned and pitch a
+/// multiple of 16 (each row is read in aligned 16-float vectors, shifted in registers).
 void ck_depthwise3x3_rows_f32(const float *src, long pitch, const float *w, float bias,
                               float *out, long ldo, long rows, long width, int accumulate);
 
 /// gw[3a + c] += Σ_{r<rows, o<width} gy[r·ldg + o] · src[(r + a)·pitch + o + c], for a, c < 3.
-/// src must be readable up to column ⌈width/16⌉·16 + 2 of rows 0..<rows + 2; only products with
-/// o < width are added.
+/// src is read as for ck_depthwise3x3_rows_f32, gy only within its rows·ldg floats; only products
+/// with o < width are added.
 void ck_depthwise3x3_taps_f32(const float *gy, long ldg, const float *src, long pitch,
                               long rows, long width, float *gw);
 
