@@ -7,9 +7,10 @@ import Dispatch
 ///
 ///     y[r][o]  = bias + Σ_{a,c<3} w[a][c] · xpad[r + a][o + c]         xpad[i][j] = x[i − ph][j − pw]
 ///     ∂x[i][j] = Σ_{a,c<3} w[2 − a][2 − c] · gpad[i + a][j + c]         gpad[i][j] = ∂y[i + ph − 2][j + pw − 2]
-///     ∂w[a][c] = Σ_{r,o} ∂y[r][o] · xpad[r + a][o + c]
+///     ∂w[a][c] = Σ_{r,o} ∂y[r][o] · xpad[r + a][o + c] = Σ_{i,j} x[i][j] · gpad[i + 2 − a][j + 2 − c]
 ///
-/// so `∂x` is the forward stencil with the kernel flipped, over `∂y` padded by 2 − p. `xpad`
+/// so `∂x` is the forward stencil with the kernel flipped, over `∂y` padded by 2 − p, and `∂w`
+/// needs no padded copy of `x`: backward pads only `∂y`. `xpad`
 /// (`oh + 2` rows) and `gpad` (`ih + 2` rows) live in 64-byte aligned scratch whose row pitch is a
 /// whole number of 16-lane vectors plus one more of zeros: the halo is zeroed once per range of
 /// work items and each plane rewrites only the interior. Rows are 16-lane vectors with the 9 taps
@@ -69,28 +70,34 @@ struct Depthwise3x3 {
                                  gx: UnsafeMutablePointer<T>?, gw: UnsafeMutablePointer<T>?) {
         let g = geometry, m = multiplier, (Cin, Cout) = (inChannels, outChannels)
         let imagePlane = g.ih * g.iw, plane = g.oh * g.ow
-        let gSize = gx == nil ? 0 : gRows * gPitch, xSize = gw == nil ? 0 : xRows * xPitch
         var partial = [T](repeating: 0, count: gw == nil ? 0 : batch * Cout * 9)
         BLASKernels.writing(&partial) { partial in
             Self.parallel(batch * Cin, costPerItem: m * 18 * slices * plane) { r in
-                Self.scratch(gSize + xSize) { (gpad: UnsafeMutablePointer<T>) in
-                    let xpad = gpad + gSize
+                Self.scratch(gRows * gPitch) { (gpad: UnsafeMutablePointer<T>) in
+                    var sums = [T](repeating: 0, count: 9)
                     for item in r {
                         let (b, c) = item.quotientAndRemainder(dividingBy: Cin)
                         for z in 0..<slices {
                             let xOffset = (item * slices + z) * imagePlane
-                            if gw != nil { padImage(x + xOffset, into: xpad) }
                             for k in 0..<m {
-                                let oc = c * m + k, gyPlane = gy + ((b * Cout + oc) * slices + z) * plane
-                                if let gx {
-                                    padPositions(gyPlane, into: gpad)
+                                let oc = c * m + k
+                                padPositions(gy + ((b * Cout + oc) * slices + z) * plane, into: gpad)
+                                guard gw != nil else {
                                     Self.rows(gpad, gPitch, weight + oc * 9, flipped: true, bias: 0,
-                                              into: gx + xOffset, g.iw, rows: g.ih, width: g.iw,
-                                              accumulate: k > 0)
+                                              into: gx! + xOffset, g.iw, rows: g.ih, width: g.iw, accumulate: k > 0)
+                                    continue
                                 }
-                                if gw != nil {
-                                    Self.tapDots(gyPlane, g.ow, xpad, xPitch, rows: g.oh, width: g.ow,
-                                                 into: partial + (b * Cout + oc) * 9)
+                                // ∂w[a][c] = Σ_{i,j} x[i][j] · gpad[i + 2 − a][j + 2 − c]: the taps
+                                // of x against gpad, in reverse.
+                                for q in 0..<9 { sums[q] = 0 }
+                                BLASKernels.writing(&sums) { sums in
+                                    if let gx {
+                                        Self.rowsAndTaps(gpad, gPitch, weight + oc * 9, into: gx + xOffset, accumulate: k > 0,
+                                                         x + xOffset, g.iw, rows: g.ih, width: g.iw, into: sums)
+                                    } else {
+                                        Self.tapDots(x + xOffset, g.iw, gpad, gPitch, rows: g.ih, width: g.iw, into: sums)
+                                    }
+                                    for q in 0..<9 { partial[(b * Cout + oc) * 9 + q] += sums[8 - q] }
                                 }
                             }
                         }
@@ -189,6 +196,34 @@ struct Depthwise3x3 {
             if o < width {
                 let v = taps.apply(s + o, pitch)
                 for l in 0..<(width - o) { y[o + l] = accumulate ? y[o + l] + v[l] : v[l] }
+            }
+        }
+    }
+
+    /// `rows(src, pitch, w, flipped: true, bias: 0, into: out, width, ...)` and
+    /// `tapDots(gy, ldg, src, pitch, ...)`, for float32 in one pass over `src`.
+    @inline(__always)
+    static func rowsAndTaps<T: BLASScalar>(_ src: UnsafePointer<T>, _ pitch: Int, _ w: UnsafePointer<T>,
+                                           into out: UnsafeMutablePointer<T>, accumulate: Bool,
+                                           _ gy: UnsafePointer<T>, _ ldg: Int, rows: Int, width: Int,
+                                           into gw: UnsafeMutablePointer<T>) {
+        guard T.self == Float.self else {
+            Self.rows(src, pitch, w, flipped: true, bias: 0, into: out, width, rows: rows, width: width, accumulate: accumulate)
+            Self.tapDots(gy, ldg, src, pitch, rows: rows, width: width, into: gw)
+            return
+        }
+        let t = (0..<9).map { w[8 - $0] }
+        src.withMemoryRebound(to: Float.self, capacity: (rows + 2) * pitch) { s in
+            out.withMemoryRebound(to: Float.self, capacity: rows * width) { o in
+                gy.withMemoryRebound(to: Float.self, capacity: rows * ldg) { g in
+                    gw.withMemoryRebound(to: Float.self, capacity: 9) { gw in
+                        t.withUnsafeBufferPointer { t in
+                            t.baseAddress!.withMemoryRebound(to: Float.self, capacity: 9) { t in
+                                ck_depthwise3x3_both_f32(s, pitch, t, o, width, accumulate ? 1 : 0, g, ldg, rows, width, gw)
+                            }
+                        }
+                    }
+                }
             }
         }
     }

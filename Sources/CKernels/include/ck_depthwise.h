@@ -21,6 +21,11 @@ void ck_depthwise3x3_rows_f32(const float *src, long pitch, const float *w, floa
 void ck_depthwise3x3_taps_f32(const float *gy, long ldg, const float *src, long pitch,
                               long rows, long width, float *gw);
 
+/// ck_depthwise3x3_rows_f32(src, pitch, w, 0, out, ldo, rows, width, accumulate) and
+/// ck_depthwise3x3_taps_f32(gy, ldg, src, pitch, rows, width, gw) in one pass over src.
+void ck_depthwise3x3_both_f32(const float *src, long pitch, const float *w, float *out, long ldo, int accumulate,
+                              const float *gy, long ldg, long rows, long width, float *gw);
+
 #ifdef __cplusplus
 }
 #endif
