@@ -9,6 +9,7 @@
 /// are scratch and dropped. Other strides go row by row over the unpadded planes.
 ///
 /// For each output element the taps come in the reference's order, starting from the bias.
+/// 3×3 kernels with stride 1 and dilation 1 take the row kernels of `Depthwise3x3` instead.
 struct DepthwiseConvolution {
     let geometry: ConvGeometry
     let batch: Int
@@ -29,6 +30,10 @@ struct DepthwiseConvolution {
                                 y: UnsafeMutablePointer<T>) {
         let geo = geometry, P = geo.positionCount, IV = geo.imageVolume, K = geo.kernelVolume
         let (Cin, Cout, m, sw) = (inChannels, outChannels, multiplier, geo.sw)
+        if let fast = Depthwise3x3(geo, batch: batch, inChannels: Cin, outChannels: Cout) {
+            fast.forward(x: x, weight: weight, bias: bias, y: y)
+            return
+        }
         if let f = flat {
             Threads.forEach(batch * Cin, costPerItem: m * K * f.span) { r in
                 BLASKernels.scratch(f.volume + f.span) { (buffer: UnsafeMutablePointer<T>) in
@@ -60,6 +65,36 @@ struct DepthwiseConvolution {
                 }
             }
         }
+    }
+
+    /// `∂x` (when `input`) and `∂w` (when `weight`) from `∂y`: for 3×3 kernels with stride 1 in one
+    /// pass over `∂y` (`Depthwise3x3.backward`), otherwise `inputGradient` then `weightGradient`.
+    func gradients<T: BLASScalar>(gy: [T], x: [T], weight w: [T], input: Bool, weight: Bool) -> (gx: [T]?, gw: [T]?) {
+        var gw = [T](repeating: 0, count: weight ? w.count : 0)
+        let imageCount = x.count
+        func run(_ gx: UnsafeMutablePointer<T>?) {
+            BLASKernels.reading(gy) { gy in
+                BLASKernels.reading(x) { x in
+                    BLASKernels.reading(w) { w in
+                        BLASKernels.writing(&gw) { gwp in
+                            let gw = weight ? gwp : nil
+                            if let fast = Depthwise3x3(geometry, batch: batch, inChannels: inChannels, outChannels: outChannels) {
+                                fast.backward(gy: gy, x: x, weight: w, gx: gx, gw: gw)
+                                return
+                            }
+                            if let gx {
+                                gx.update(repeating: 0, count: imageCount)
+                                inputGradient(gy: gy, weight: w, gx: gx)
+                            }
+                            if let gw { weightGradient(gy: gy, x: x, gw: gw) }
+                        }
+                    }
+                }
+            }
+        }
+        let gx: [T]? = input ? BLASKernels.uninitialized(imageCount) { run($0) } : nil
+        if !input { run(nil) }
+        return (gx, weight ? gw : nil)
     }
 
     /// `∂x` into `gx` `[batch, inChannels, image]`, which must start zeroed.

@@ -97,13 +97,17 @@ enum ConvOps {
             let w = BLASKernels.elements(try savedWeight.unpack(), T.self)
             let gy = BLASKernels.elements(g, T.self)
             var grads: [Tensor?] = [nil, nil, nil]
-            if input.requiresGrad {
+            if depthwise {
+                // ∂x and ∂w together (one pass over ∂y where the kernel allows).
+                let (gx, gw) = direct.gradients(gy: gy, x: x, weight: w, input: input.requiresGrad, weight: weight.requiresGrad)
+                grads[0] = gx.map { BLASKernels.gradient($0, like: input) }
+                grads[1] = gw.map { BLASKernels.gradient($0, like: weight) }
+            }
+            if !depthwise && input.requiresGrad {
                 let gx: [T] = BLASKernels.zeroed(x.count) { gx in
                     BLASKernels.reading(gy) { gy in
                         BLASKernels.reading(w) { w in
-                            if depthwise {
-                                direct.inputGradient(gy: gy, weight: w, gx: gx)
-                            } else if let implicitInputGradient {
+                            if let implicitInputGradient {
                                 implicitInputGradient.inputGradient(gy: gy, weight: w, gx: gx)
                             } else {
                                 gemm.multiplyFold(positions: gy, weight: w, image: gx)
@@ -113,13 +117,11 @@ enum ConvOps {
                 }
                 grads[0] = BLASKernels.gradient(gx, like: input)
             }
-            if weight.requiresGrad {
+            if !depthwise && weight.requiresGrad {
                 let gw: [T] = BLASKernels.zeroed(w.count) { gw in
                     BLASKernels.reading(gy) { gy in
                         BLASKernels.reading(x) { x in
-                            if depthwise {
-                                direct.weightGradient(gy: gy, x: x, gw: gw)
-                            } else if let implicit, implicit.coversWeightGradient {
+                            if let implicit, implicit.coversWeightGradient {
                                 implicit.weightGradient(image: x, positions: gy, into: gw)
                             } else {
                                 gemm.weightGradient(image: x, positions: gy, into: gw)
