@@ -55,6 +55,8 @@ CK_INLINE void dw_rows(const float *src, long pitch, const float *w, float bias,
             a0 = n0, a1 = n1, a2 = n2;
             if (o + 16 <= width) {
                 dw_store(accumulate ? dw_load(y + o) + v : v, y + o);
+            } else if (!accumulate && ldo == width && r * ldo + o + 16 <= rows * ldo) {
+                dw_store(v, y + o);  // the lanes past width land on later rows, which overwrite them
             } else {
                 float t[16];
                 dw_store(v, t);
@@ -139,9 +141,13 @@ CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out,
                 dw_store(accumulate ? dw_load(y + o) + v : v, y + o);
                 g = dw_load(d + o);
             } else {
-                float t[16];
-                dw_store(v, t);
-                for (long k = 0; k < rest; k++) y[o + k] = accumulate ? y[o + k] + t[k] : t[k];
+                if (!accumulate && ldo == width && r * ldo + o + 16 <= rows * ldo) {
+                    dw_store(v, y + o);  // the lanes past width land on later rows, which overwrite them
+                } else {
+                    float t[16];
+                    dw_store(v, t);
+                    for (long k = 0; k < rest; k++) y[o + k] = accumulate ? y[o + k] + t[k] : t[k];
+                }
                 if (r * ldg + full + 16 <= rows * ldg) {
                     g = (vf)((vi)dw_load(d + full) & inside);
                 } else {
