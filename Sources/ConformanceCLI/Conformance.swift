@@ -39,6 +39,9 @@ struct BackendChoice: ExpressibleByArgument {
         spec = argument
     }
 
+    /// How `--help` shows a default: the spec itself (`optimized`), not the struct.
+    var defaultValueDescription: String { spec }
+
     static let reference = BackendChoice(argument: "reference")!
 
     func backends() throws -> [any Backend] {
