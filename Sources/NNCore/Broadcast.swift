@@ -80,7 +80,7 @@ public func interleavedRowSum<T: FloatScalar>(_ n: Int, _ v: (Int) -> T) -> T {
 /// partials of items (`multi_row_sum`), the tail items added to the first, then the other
 /// three added to it in order.
 @inlinable
-@usableFromInline func atenRowSum<T: FloatScalar>(_ size: Int, width: Int, _ x: (Int, Int) -> T) -> [T] {
+func atenRowSum<T: FloatScalar>(_ size: Int, width: Int, _ x: (Int, Int) -> T) -> [T] {
     let ilp = 4, rows = size / ilp
     var p = cascadeSums(rows, width: ilp * width) { i, c in x(i * ilp + c / width, c % width) }
     for i in rows * ilp ..< size { for l in 0..<width { p[l] += x(i, l) } }
@@ -92,7 +92,7 @@ public func interleavedRowSum<T: FloatScalar>(_ n: Int, _ v: (Int) -> T) -> T {
 /// (every 2^power items the level-0 sums move up a level, and so on), which bounds the error
 /// growth of long sums.
 @inlinable
-@usableFromInline func cascadeSums<T: FloatScalar>(_ size: Int, width: Int, _ x: (Int, Int) -> T) -> [T] {
+func cascadeSums<T: FloatScalar>(_ size: Int, width: Int, _ x: (Int, Int) -> T) -> [T] {
     let levels = 4
     let ceilLog2 = size <= 2 ? 1 : Int.bitWidth - (size - 1).leadingZeroBitCount
     let power = max(4, ceilLog2 / levels), step = 1 << power, mask = step - 1

@@ -32,8 +32,8 @@ extension ImplicitConvolution {
     /// values only when they are finite, hence the condition).
     private func weightGradientSpread(_ columns: Columns, _ layout: PaddedLayout, _ gy: UnsafePointer<Float>,
                                       _ gw: UnsafeMutablePointer<Float>) {
-        let (N, Ci, Cp, Cig, Cpg, G, T) = (problem.batch, problem.imageChannels, problem.positionChannels, problem.imageGroup,
-                                           problem.positionGroup, problem.groups, taps)
+        let (N, Ci, Cp, Cig, Cpg, T) = (problem.batch, problem.imageChannels, problem.positionChannels, problem.imageGroup,
+                                        problem.positionGroup, taps)
         let span = layout.span, rowsK = Cig * T
         // A call's dot products run over `batches` elements × `length` columns: four rows of ∂y
         // that stay in L1 while the thread's taps pass over them (from L2: its channels' planes).
@@ -46,31 +46,20 @@ extension ImplicitConvolution {
         let spread = UnsafeMutablePointer<Float>.allocate(capacity: N * Cp * span)
         defer { spread.deallocate() }
         layout.spread(gy, planes: N * Cp, into: spread)
-        Threads.forEach(G * blocks.count, costPerItem: 2 * Cpg * blocks.channels * T * N * span) { items in
-            let rows = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: dmr + dnr)
-            let taps = UnsafeMutablePointer<Int>.allocate(capacity: blocks.channels * T)  // row c·T + q: c·volume + offsets[q]
-            defer { rows.deallocate(); taps.deallocate() }
-            for c in 0..<blocks.channels {
-                for q in 0..<T { taps[c * T + q] = c * layout.volume + layout.offsets[q] }
-            }
-            for item in items {
-                let (g, cb) = item.quotientAndRemainder(dividingBy: blocks.count)
-                let c0 = cb * blocks.channels, cn = min(blocks.channels, Cig - c0)
-                guard cn > 0 else { continue }
-                for j0 in stride(from: 0, to: span, by: length) {
-                    let len = min(length, span - j0)
-                    for b0 in stride(from: 0, to: N, by: batchesPerBlock) {
-                        let batches = min(batchesPerBlock, N - b0)
-                        for o0 in stride(from: 0, to: Cpg, by: dmr) {
-                            let m = min(dmr, Cpg - o0)
-                            for r in 0..<m { rows[r] = UnsafePointer(spread + (b0 * Cp + g * Cpg + o0 + r) * span + j0) }
-                            for k0 in stride(from: 0, to: cn * T, by: dnr) {
-                                let n = min(dnr, cn * T - k0)
-                                let base = columns.image + (b0 * Ci + g * Cig + c0) * layout.volume + j0
-                                for j in 0..<n { rows[dmr + j] = base + taps[k0 + j] }
-                                dots(len, 1, batches, rows, 0, Cp * span, rows + dmr, 0, Ci * layout.volume,
-                                     gw + (g * Cpg + o0) * rowsK + c0 * T + k0, rowsK, m, n)
-                            }
+        forEachChannelBlock(blocks, layout, costPerItem: 2 * Cpg * blocks.channels * T * N * span) { g, c0, cn, rows, taps in
+            for j0 in stride(from: 0, to: span, by: length) {
+                let len = min(length, span - j0)
+                for b0 in stride(from: 0, to: N, by: batchesPerBlock) {
+                    let batches = min(batchesPerBlock, N - b0)
+                    for o0 in stride(from: 0, to: Cpg, by: dmr) {
+                        let m = min(dmr, Cpg - o0)
+                        for r in 0..<m { rows[r] = UnsafePointer(spread + (b0 * Cp + g * Cpg + o0 + r) * span + j0) }
+                        for k0 in stride(from: 0, to: cn * T, by: dnr) {
+                            let n = min(dnr, cn * T - k0)
+                            let base = columns.image + (b0 * Ci + g * Cig + c0) * layout.volume + j0
+                            for j in 0..<n { rows[dmr + j] = base + taps[k0 + j] }
+                            dots(len, 1, batches, rows, 0, Cp * span, rows + dmr, 0, Ci * layout.volume,
+                                 gw + (g * Cpg + o0) * rowsK + c0 * T + k0, rowsK, m, n)
                         }
                     }
                 }
@@ -84,8 +73,8 @@ extension ImplicitConvolution {
     /// cache while every tap of the thread's image channels passes over them.
     private func weightGradient(_ columns: Columns, _ layout: PaddedLayout, _ gy: UnsafePointer<Float>, _ gw: UnsafeMutablePointer<Float>) {
         let geo = problem.geometry, P = geo.positionCount
-        let (N, Ci, Cp, Cig, Cpg, G, T) = (problem.batch, problem.imageChannels, problem.positionChannels, problem.imageGroup,
-                                           problem.positionGroup, problem.groups, taps)
+        let (N, Ci, Cp, Cig, Cpg, T) = (problem.batch, problem.imageChannels, problem.positionChannels, problem.imageGroup,
+                                        problem.positionGroup, taps)
         let rowsK = Cig * T
         let rowElements = Cpg * geo.ow
         let rowsPerBlock = min(geo.oh, max(1, Self.dotBudget / rowElements))
@@ -94,9 +83,39 @@ extension ImplicitConvolution {
         let blocks = channelBlocks(maxChannels: max(1, Self.dotBudget / (paddedRows * geo.kd)))
         let (dmr, dnr) = (kernels.dot_mr, kernels.dot_nr)
         let dots = kernels.dots!
-        Threads.forEach(G * blocks.count, costPerItem: 2 * Cpg * blocks.channels * T * N * P) { items in
-            let rows = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: dmr + dnr)
-            let taps = UnsafeMutablePointer<Int>.allocate(capacity: blocks.channels * T)  // row c·T + q: c·volume + offsets[q]
+        forEachChannelBlock(blocks, layout, costPerItem: 2 * Cpg * blocks.channels * T * N * P) { g, c0, cn, rows, taps in
+            for a in 0..<geo.od {
+                for y0 in stride(from: 0, to: geo.oh, by: rowsPerBlock) {
+                    let rowCount = min(rowsPerBlock, geo.oh - y0)
+                    for b0 in stride(from: 0, to: N, by: batchesPerBlock) {
+                        let batches = min(batchesPerBlock, N - b0)
+                        for k0 in stride(from: 0, to: cn * T, by: dnr) {
+                            let n = min(dnr, cn * T - k0)
+                            let base = columns.image + (b0 * Ci + g * Cig + c0) * layout.volume + (a * layout.hp + y0) * layout.wp
+                            for j in 0..<n { rows[dmr + j] = base + taps[k0 + j] }
+                            for o0 in stride(from: 0, to: Cpg, by: dmr) {
+                                let m = min(dmr, Cpg - o0)
+                                for r in 0..<m { rows[r] = gy + (b0 * Cp + g * Cpg + o0 + r) * P + (a * geo.oh + y0) * geo.ow }
+                                dots(geo.ow, rowCount, batches, rows, geo.ow, Cp * P, rows + dmr, layout.wp, Ci * layout.volume,
+                                     gw + (g * Cpg + o0) * rowsK + c0 * T + k0, rowsK, m, n)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `body(g, c0, cn, rows, taps)` for every block of `blocks` (group `g`, image channels
+    /// `c0 ..< c0 + cn`), threads owning disjoint blocks: `rows` holds `dot_mr + dot_nr` row
+    /// pointers for the dot tiles, `taps[c·T + q]` is `c·volume + offsets[q]`.
+    private func forEachChannelBlock(_ blocks: (count: Int, channels: Int), _ layout: PaddedLayout, costPerItem: Int,
+                                     _ body: (_ g: Int, _ c0: Int, _ cn: Int, _ rows: UnsafeMutablePointer<UnsafePointer<Float>?>,
+                                              _ taps: UnsafePointer<Int>) -> Void) {
+        let T = taps, Cig = problem.imageGroup
+        Threads.forEach(problem.groups * blocks.count, costPerItem: costPerItem) { items in
+            let rows = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: kernels.dot_mr + kernels.dot_nr)
+            let taps = UnsafeMutablePointer<Int>.allocate(capacity: blocks.channels * T)
             defer { rows.deallocate(); taps.deallocate() }
             for c in 0..<blocks.channels {
                 for q in 0..<T { taps[c * T + q] = c * layout.volume + layout.offsets[q] }
@@ -104,26 +123,7 @@ extension ImplicitConvolution {
             for item in items {
                 let (g, cb) = item.quotientAndRemainder(dividingBy: blocks.count)
                 let c0 = cb * blocks.channels, cn = min(blocks.channels, Cig - c0)
-                guard cn > 0 else { continue }
-                for a in 0..<geo.od {
-                    for y0 in stride(from: 0, to: geo.oh, by: rowsPerBlock) {
-                        let rowCount = min(rowsPerBlock, geo.oh - y0)
-                        for b0 in stride(from: 0, to: N, by: batchesPerBlock) {
-                            let batches = min(batchesPerBlock, N - b0)
-                            for k0 in stride(from: 0, to: cn * T, by: dnr) {
-                                let n = min(dnr, cn * T - k0)
-                                let base = columns.image + (b0 * Ci + g * Cig + c0) * layout.volume + (a * layout.hp + y0) * layout.wp
-                                for j in 0..<n { rows[dmr + j] = base + taps[k0 + j] }
-                                for o0 in stride(from: 0, to: Cpg, by: dmr) {
-                                    let m = min(dmr, Cpg - o0)
-                                    for r in 0..<m { rows[r] = gy + (b0 * Cp + g * Cpg + o0 + r) * P + (a * geo.oh + y0) * geo.ow }
-                                    dots(geo.ow, rowCount, batches, rows, geo.ow, Cp * P, rows + dmr, layout.wp, Ci * layout.volume,
-                                         gw + (g * Cpg + o0) * rowsK + c0 * T + k0, rowsK, m, n)
-                                }
-                            }
-                        }
-                    }
-                }
+                if cn > 0 { body(g, c0, cn, rows, taps) }
             }
         }
     }

@@ -44,7 +44,10 @@ extension DropoutCall {
 
     private static func apply(_ d: DropoutData, to x: Tensor, inplace: Bool,
                               multiply: @escaping (TensorData, TensorData) -> TensorData) throws -> Tensor {
-        let saved = SavedTensor(Tensor(shape: x.shape, data: d.noise))
+        // The noise is private to this node (nothing can modify it in place); saved for the
+        // freed-after-backward rule like any saved tensor.
+        let noise = Tensor(shape: x.shape, data: d.noise)
+        let saved = SavedTensor(noise)
         let pullback = { (g: Tensor) throws -> [Tensor?] in
             [Tensor(shape: g.shape, data: multiply(g.data, try saved.unpack().data))]
         }
