@@ -2,7 +2,7 @@
 /// channels per input channel) as direct loops instead of GEMMs with an inner dimension of `K`.
 ///
 /// With stride 1 everywhere (the common case) each input plane is copied into a zero-padded
-/// plane of `Dp × Hp × Wp` (the padded input; `Hp = oh + dh·(kh − 1)`, ...), and the output is
+/// plane of `Dp × Hp × Wp` (`PaddedLayout`: `Hp = oh + dh·(kh − 1)`, ...), and the output is
 /// computed in the same row pitch: output position `(a, b, o)` sits at `j = (a·Hp + b)·Wp + o`
 /// and kernel tap `q` reads the padded input at `j + offset(q)`. Each tap is then one long vector
 /// loop over all `j` (`y[j] += w[q] · xpad[j + offset(q)]`); the columns `o ≥ ow` of each row
@@ -19,11 +19,7 @@ struct DepthwiseConvolution {
     var multiplier: Int { outChannels / inChannels }
 
     /// The padded-plane layout of the stride-1 path, or nil for other strides.
-    private var flat: FlatLayout? {
-        let g = geometry
-        guard g.sd == 1 && g.sh == 1 && g.sw == 1 else { return nil }
-        return FlatLayout(g)
-    }
+    private var flat: PaddedLayout? { PaddedLayout(geometry) }
 
     /// Writes every element of `y` `[batch, outChannels, positions]`.
     func forward<T: BLASScalar>(x: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
@@ -176,81 +172,6 @@ struct DepthwiseConvolution {
                     }
                 }
             }
-        }
-    }
-}
-
-/// The padded planes of the stride-1 depthwise path (see `DepthwiseConvolution`).
-private struct FlatLayout {
-    let geometry: ConvGeometry
-    /// Padded plane sizes: the positions plus the kernel's dilated extent.
-    let dp: Int, hp: Int, wp: Int
-    /// Elements of a padded plane.
-    let volume: Int
-    /// `j` runs over `0..<span`: from position (0, 0, 0) to the last one, in padded pitch.
-    let span: Int
-    /// Per kernel tap, its offset into the padded input.
-    let offsets: [Int]
-
-    init(_ g: ConvGeometry) {
-        geometry = g
-        dp = g.od + g.dd * (g.kd - 1)
-        hp = g.oh + g.dh * (g.kh - 1)
-        wp = g.ow + g.dw * (g.kw - 1)
-        volume = dp * hp * wp
-        span = g.positionCount == 0 ? 0 : ((g.od - 1) * hp + (g.oh - 1)) * wp + g.ow
-        var offsets: [Int] = []
-        for kz in 0..<g.kd {
-            for ky in 0..<g.kh {
-                for kx in 0..<g.kw { offsets.append((kz * g.dd * hp + ky * g.dh) * wp + kx * g.dw) }
-            }
-        }
-        self.offsets = offsets
-    }
-
-    /// Image row `(z, y)` lands at padded row `(z + pd, y + ph)`, column offset `pw`; the rows of
-    /// the image that fall inside the padded plane.
-    @inline(__always)
-    private func forEachImageRow(_ body: (_ imageRow: Int, _ paddedRow: Int, _ count: Int) -> Void) {
-        let g = geometry
-        let width = min(g.iw, wp - g.pw)
-        guard width > 0 else { return }
-        for z in 0..<min(g.id, dp - g.pd) {
-            for y in 0..<min(g.ih, hp - g.ph) {
-                body((z * g.ih + y) * g.iw, ((z + g.pd) * hp + y + g.ph) * wp + g.pw, width)
-            }
-        }
-    }
-
-    /// Copies an image plane into a zeroed padded plane.
-    @inline(__always)
-    func pad<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
-        dst.update(repeating: 0, count: volume)
-        forEachImageRow { i, p, n in ConvKernels.copy(src + i, into: dst + p, n) }
-    }
-
-    /// Copies the image part of a padded plane into an image plane.
-    @inline(__always)
-    func unpad<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
-        forEachImageRow { i, p, n in ConvKernels.copy(src + p, into: dst + i, n) }
-    }
-
-    /// Lays out a plane of positions in padded pitch, zero in the scratch columns.
-    @inline(__always)
-    func spread<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
-        let g = geometry
-        dst.update(repeating: 0, count: span)
-        for a in 0..<g.od {
-            for b in 0..<g.oh { ConvKernels.copy(src + (a * g.oh + b) * g.ow, into: dst + (a * hp + b) * wp, g.ow) }
-        }
-    }
-
-    /// The positions of a plane in padded pitch, packed.
-    @inline(__always)
-    func crop<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
-        let g = geometry
-        for a in 0..<g.od {
-            for b in 0..<g.oh { ConvKernels.copy(src + (a * hp + b) * wp, into: dst + (a * g.oh + b) * g.ow, g.ow) }
         }
     }
 }

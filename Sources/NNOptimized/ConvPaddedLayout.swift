@@ -36,35 +36,49 @@ struct PaddedLayout {
         self.offsets = offsets
     }
 
-    /// Copies `planes` image planes (`imageVolume` elements each) into padded planes (`volume`
-    /// each, zero around the image); returns whether every value copied is finite.
+    /// Image row `(z, y)` lands at padded row `(z + pd, y + ph)`, column `pw`: calls
+    /// `body(imageRow, paddedRow, count)` for the rows of the image inside the padded plane (rows
+    /// and columns past it are never read).
+    @inline(__always)
+    private func forEachImageRow(_ body: (_ imageRow: Int, _ paddedRow: Int, _ count: Int) -> Void) {
+        let g = geometry
+        let width = min(g.iw, wp - g.pw)
+        guard width > 0 else { return }
+        for z in 0..<max(min(g.id, dp - g.pd), 0) {
+            for y in 0..<max(min(g.ih, hp - g.ph), 0) {
+                body((z * g.ih + y) * g.iw, ((z + g.pd) * hp + y + g.ph) * wp + g.pw, width)
+            }
+        }
+    }
+
+    /// Copies an image plane into a padded plane (`volume` elements, zero around the image).
+    @inline(__always)
+    func pad<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
+        dst.update(repeating: 0, count: volume)
+        forEachImageRow { i, p, n in ConvKernels.copy(src + i, into: dst + p, n) }
+    }
+
+    /// Copies `planes` image planes into padded planes, split across the cores; returns whether
+    /// every value copied is finite.
     @discardableResult
     func pad(_ src: UnsafePointer<Float>, planes: Int, into dst: UnsafeMutablePointer<Float>) -> Bool {
-        let g = geometry, IV = g.imageVolume
-        // Image row (z, y) lands at padded row (z + pd, y + ph), column pw; rows and columns past
-        // the padded plane are never read.
-        let width = min(g.iw, wp - g.pw), depth = min(g.id, dp - g.pd), height = min(g.ih, hp - g.ph)
+        let IV = geometry.imageVolume
         var finite = [Bool](repeating: true, count: planes)
         finite.withUnsafeMutableBufferPointer { flags in
             let flags = flags.baseAddress!
             Threads.forEach(planes, costPerItem: volume) { r in
                 for plane in r {
-                    let s = src + plane * IV, d = dst + plane * volume
-                    d.update(repeating: 0, count: volume)
-                    guard width > 0 else { continue }
+                    let s = src + plane * IV
+                    pad(s, into: dst + plane * volume)
                     var nonFinite = SIMD16<Float>()  // x − x: 0, or NaN for ±∞ and NaN
-                    for z in 0..<max(depth, 0) {
-                        for y in 0..<max(height, 0) {
-                            let row = s + (z * g.ih + y) * g.iw
-                            ConvKernels.copy(row, into: d + ((z + g.pd) * hp + y + g.ph) * wp + g.pw, width)
-                            var i = 0
-                            while i + 16 <= width {
-                                let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD16<Float>.self)
-                                nonFinite += v - v
-                                i += 16
-                            }
-                            while i < width { nonFinite[0] += row[i] - row[i]; i += 1 }
+                    forEachImageRow { i, _, n in
+                        var k = 0
+                        while k + 16 <= n {
+                            let v = UnsafeRawPointer(s + i + k).loadUnaligned(as: SIMD16<Float>.self)
+                            nonFinite += v - v
+                            k += 16
                         }
+                        while k < n { nonFinite[0] += s[i + k] - s[i + k]; k += 1 }
                     }
                     flags[plane] = nonFinite.sum() == 0
                 }
@@ -73,18 +87,36 @@ struct PaddedLayout {
         return !finite.contains(false)
     }
 
-    /// Copies `planes` planes of positions into padded pitch, `span` columns each, zero in the
-    /// scratch columns.
+    /// Copies the image part of a padded plane into an image plane.
+    @inline(__always)
+    func unpad<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
+        forEachImageRow { i, p, n in ConvKernels.copy(src + p, into: dst + i, n) }
+    }
+
+    /// Lays out a plane of positions in padded pitch, `span` columns, zero in the scratch columns.
+    @inline(__always)
+    func spread<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
+        let g = geometry
+        dst.update(repeating: 0, count: span)
+        for a in 0..<g.od {
+            for b in 0..<g.oh { ConvKernels.copy(src + (a * g.oh + b) * g.ow, into: dst + (a * hp + b) * wp, g.ow) }
+        }
+    }
+
+    /// `spread` of `planes` planes, split across the cores.
     func spread<T: BLASScalar>(_ src: UnsafePointer<T>, planes: Int, into dst: UnsafeMutablePointer<T>) {
-        let g = geometry, P = g.positionCount
+        let P = geometry.positionCount
         Threads.forEach(planes, costPerItem: span) { r in
-            for plane in r {
-                let s = src + plane * P, d = dst + plane * span
-                d.update(repeating: 0, count: span)
-                for a in 0..<g.od {
-                    for b in 0..<g.oh { ConvKernels.copy(s + (a * g.oh + b) * g.ow, into: d + (a * hp + b) * wp, g.ow) }
-                }
-            }
+            for plane in r { spread(src + plane * P, into: dst + plane * span) }
+        }
+    }
+
+    /// The positions of a plane in padded pitch, packed.
+    @inline(__always)
+    func crop<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
+        let g = geometry
+        for a in 0..<g.od {
+            for b in 0..<g.oh { ConvKernels.copy(src + (a * hp + b) * wp, into: dst + (a * g.oh + b) * g.ow, g.ow) }
         }
     }
 
