@@ -6,6 +6,7 @@ import Foundation
 /// - speed vs PyTorch of a phase: `t_torch / t_ours` (above 1: we are faster); summarized by the
 ///   geometric mean over the cases both ran;
 /// - % sgemm: a case's GFLOP/s over the sgemm rate (2048³ `linear`) of the same backend and run;
+/// - GB/s: the least bytes the phase must move (`ByteCount`) over its time;
 /// - × reference: `t_reference / t_ours`, on the cases the reference was timed on.
 public struct BenchTable: Equatable {
     public var headers: [String]
@@ -20,7 +21,7 @@ public struct BenchTable: Equatable {
         var summary = BenchSummary(sgemmGflops: sgemm, torchSgemmGflops: theirs.flatMap { torch?.sgemmGflops[$0] })
         headers = ["case", "fwd ms"] + (torch != nil ? ["torch fwd ms", "fwd speed"] : [])
             + ["bwd ms"] + (torch != nil ? ["torch bwd ms", "bwd speed"] : [])
-            + ["GFLOP/s fwd/bwd", "% sgemm fwd/bwd", "× reference fwd/bwd"]
+            + ["GFLOP/s fwd/bwd", "% sgemm fwd/bwd", "GB/s fwd/bwd", "× reference fwd/bwd"]
         rows = names.map { name in
             let r = run.result(name, backend: ours)!
             let t = torch?.result(name, backend: theirs)
@@ -38,6 +39,7 @@ public struct BenchTable: Equatable {
             if torch != nil { row += [Self.ms(t?.backwardMs), Self.times(bwdSpeed)] }
             row.append(Self.pair(r.forwardGflops, r.backwardGflops, Self.ms))
             row.append(r.forwardGflops == nil ? "" : Self.pair(pct.0, pct.1) { $0.map { String(format: "%.0f%%", $0 * 100) } ?? "–" })
+            row.append(Self.pair(r.forwardGBps, r.backwardGBps) { $0.map { String(format: "%.0f", $0) } ?? "–" })
             row.append(ref == nil ? "" : Self.pair(refSpeed.0, refSpeed.1) { $0.map { String(format: "%.0f×", $0) } ?? "–" })
             return row
         }

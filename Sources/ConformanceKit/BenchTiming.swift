@@ -36,6 +36,9 @@ public struct BenchResult: Codable, Equatable, Sendable {
     public var backwardMs: Double?
     public var forwardGflops: Double?
     public var backwardGflops: Double?
+    /// The least traffic of the phase (`ByteCount`) over its median time.
+    public var forwardGBps: Double?
+    public var backwardGBps: Double?
     /// The fastest sample of each phase: on a loaded machine, less noisy than the median.
     public var forwardMinMs: Double?
     public var backwardMinMs: Double?
@@ -56,6 +59,7 @@ public struct BenchResult: Codable, Equatable, Sendable {
         case backwardRepeats = "backward_repeats", gemmBound = "gemm_bound"
         case forwardMinMs = "forward_min_ms", backwardMinMs = "backward_min_ms"
         case forwardCpuMs = "forward_cpu_ms", backwardCpuMs = "backward_cpu_ms"
+        case forwardGBps = "forward_gbps", backwardGBps = "backward_gbps"
     }
 
     public init(name: String, op: String, backend: String) {
@@ -109,6 +113,8 @@ public enum Bench {
             let outputShape = first?.shape
             r.forwardGflops = FlopCount.forward(op: c.op, args: args, outputShape: outputShape)
             r.backwardGflops = FlopCount.backward(op: c.op, args: args, outputShape: outputShape)
+            r.forwardGBps = ByteCount.forward(args: args, output: first)
+            r.backwardGBps = ByteCount.backward(args: args, output: first)
             kept = first
             var cpu: [Double] = []
             let forward = try samples(settings) {
@@ -153,11 +159,13 @@ public enum Bench {
         return rates(r)
     }
 
-    /// Turns the flop counts `measure` stored in the GFLOP/s fields into rates.
+    /// Turns the flop and byte counts `measure` stored in the rate fields into rates.
     private static func rates(_ r: BenchResult) -> BenchResult {
         var r = r
-        r.forwardGflops = rate(flops: r.forwardGflops, ms: r.forwardMs)
-        r.backwardGflops = rate(flops: r.backwardGflops, ms: r.backwardMs)
+        r.forwardGflops = rate(r.forwardGflops, ms: r.forwardMs)
+        r.backwardGflops = rate(r.backwardGflops, ms: r.backwardMs)
+        r.forwardGBps = rate(r.forwardGBps, ms: r.forwardMs)
+        r.backwardGBps = rate(r.backwardGBps, ms: r.backwardMs)
         return r
     }
 
@@ -176,8 +184,8 @@ func processCPUSeconds() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
 
-/// GFLOP/s of `flops` floating-point operations in `ms` milliseconds.
-private func rate(flops: Double?, ms: Double?) -> Double? {
-    guard let flops, let ms, ms > 0 else { return nil }
-    return flops / (ms * 1e6)
+/// Billions per second (GFLOP/s of flops, GB/s of bytes) of `count` in `ms` milliseconds.
+private func rate(_ count: Double?, ms: Double?) -> Double? {
+    guard let count, let ms, ms > 0 else { return nil }
+    return count / (ms * 1e6)
 }

@@ -65,6 +65,12 @@ import Testing
         let fg = try #require(r.forwardGflops), bg = try #require(r.backwardGflops)
         #expect(abs(fg - flops / (fwd * 1e6)) < 1e-9 * fg)
         #expect(abs(bg - 2 * flops / (bwd * 1e6)) < 1e-9 * bg)
+        // Bytes: input 150, weight 108, bias 4, output 200 floats forward; backward adds ∂output
+        // and the three gradients to the arguments.
+        let (image, weight, bias, output) = (150.0, 108.0, 4.0, 200.0)
+        let fb = try #require(r.forwardGBps), bb = try #require(r.backwardGBps)
+        #expect(abs(fb - 4 * (image + weight + bias + output) / (fwd * 1e6)) < 1e-9 * fb)
+        #expect(abs(bb - 4 * (output + 2 * (image + weight + bias)) / (bwd * 1e6)) < 1e-9 * bb)
         // A scalar loss is seeded with ones; an unsupported op is reported, not thrown.
         let loss = BenchCase("tiny_ce", "cross_entropy", [
             ("input", .tensor(BenchTensor([3, 5]))), ("target", .tensor(BenchTensor([3], fill: .classes(5), grad: false))),
@@ -79,6 +85,7 @@ import Testing
         var r = BenchResult(name: name, op: "conv2d", backend: backend)
         (r.forwardMs, r.backwardMs, r.gemmBound) = (f, b, gemm)
         (r.forwardGflops, r.backwardGflops) = (100 / f, 200 / b)
+        (r.forwardGBps, r.backwardGBps) = (10 / f, 30 / b)
         return r
     }
 
@@ -111,7 +118,7 @@ import Testing
         #expect(table.text().contains("geometric mean speed vs PyTorch: forward 0.71"))
         let md = table.markdown()
         #expect(md.hasPrefix("| case | fwd ms | torch fwd ms | fwd speed |"))
-        #expect(md.contains("| a (gemm) | 1.00 | 2.00 | 2.00 | 4.00 | 2.00 | 0.50 |"))
+        #expect(md.contains("| a (gemm) | 1.00 | 2.00 | 2.00 | 4.00 | 2.00 | 0.50 | 100 / 50.0 | 50% / 25% | 10 / 8 | 100× / 200× |"))
     }
 
     @Test func suiteMatchesSignaturesAndTheCommittedJSON() throws {
