@@ -104,15 +104,16 @@ enum ConvOps {
                 grads[1] = gw.map { BLASKernels.gradient($0, like: weight) }
             }
             if !depthwise && input.requiresGrad {
-                let gx: [T] = BLASKernels.zeroed(x.count) { gx in
-                    BLASKernels.reading(gy) { gy in
-                        BLASKernels.reading(w) { w in
-                            if let implicitInputGradient {
-                                implicitInputGradient.inputGradient(gy: gy, weight: w, gx: gx)
-                            } else {
-                                gemm.multiplyFold(positions: gy, weight: w, image: gx)
-                            }
+                // The implicit GEMM writes every element; the fold accumulates into zeros.
+                let gx: [T] = implicitInputGradient.map { implicit in
+                    BLASKernels.uninitialized(x.count) { gx in
+                        BLASKernels.reading(gy) { gy in
+                            BLASKernels.reading(w) { w in implicit.inputGradient(gy: gy, weight: w, gx: gx) }
                         }
+                    }
+                } ?? BLASKernels.zeroed(x.count) { gx in
+                    BLASKernels.reading(gy) { gy in
+                        BLASKernels.reading(w) { w in gemm.multiplyFold(positions: gy, weight: w, image: gx) }
                     }
                 }
                 grads[0] = BLASKernels.gradient(gx, like: input)
