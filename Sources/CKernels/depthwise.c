@@ -34,13 +34,28 @@ CK_INLINE float dw_sum(vf v) {
 #define DW_SHIFT1(a, b) __builtin_shufflevector(a, b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
 #define DW_SHIFT2(a, b) __builtin_shufflevector(a, b, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
 
+/// Row r's share (of rows) of the cache lines of `next`'s regions: reads for reading, the output
+/// for writing.
+CK_INLINE void dw_prefetch(const ck_depthwise_next *next, long r, long rows) {
+    if (!next) return;
+    for (int k = 0; k < 2; k++) {
+        const char *p = (const char *)next->read[k];
+        const long lines = (next->read_count[k] * (long)sizeof(float) + 63) / 64;
+        if (p) for (long l = r * lines / rows; l < (r + 1) * lines / rows; l++) __builtin_prefetch(p + 64 * l, 0, 3);
+    }
+    const char *p = (const char *)next->write;
+    const long lines = (next->write_count * (long)sizeof(float) + 63) / 64;
+    if (p) for (long l = r * lines / rows; l < (r + 1) * lines / rows; l++) __builtin_prefetch(p + 64 * l, 1, 3);
+}
+
 CK_INLINE void dw_rows(const float *src, long pitch, const float *w, float bias,
-                       float *out, long ldo, long rows, long width, int accumulate) {
+                       float *out, long ldo, long rows, long width, int accumulate, const ck_depthwise_next *next) {
     const vf w0 = dw_splat(w[0]), w1 = dw_splat(w[1]), w2 = dw_splat(w[2]);
     const vf w3 = dw_splat(w[3]), w4 = dw_splat(w[4]), w5 = dw_splat(w[5]);
     const vf w6 = dw_splat(w[6]), w7 = dw_splat(w[7]), w8 = dw_splat(w[8]);
     const vf b = dw_splat(bias);
     for (long r = 0; r < rows; r++) {
+        dw_prefetch(next, r, rows);
         const float *s0 = src + r * pitch, *s1 = s0 + pitch, *s2 = s1 + pitch;
         float *y = out + r * ldo;
         vf a0 = dw_load(s0), a1 = dw_load(s1), a2 = dw_load(s2);
@@ -74,12 +89,13 @@ CK_INLINE void dw_rows(const float *src, long pitch, const float *w, float bias,
 /// The nine dot products of the rows of gy with the shifted rows of src, in nine accumulators;
 /// the last vector of a row has the lanes past width zeroed in both factors.
 CK_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
-                       long rows, long width, float *gw) {
+                       long rows, long width, float *gw, const ck_depthwise_next *next) {
     vf c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0}, c6 = {0}, c7 = {0}, c8 = {0};
     const long full = width & ~15L, rest = width - full;
     const vi lanes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     const vi inside = lanes < (int)rest;
     for (long r = 0; r < rows; r++) {
+        dw_prefetch(next, r, rows);
         const float *d = gy + r * ldg, *s0 = src + r * pitch, *s1 = s0 + pitch, *s2 = s1 + pitch;
         vf a0 = dw_load(s0), a1 = dw_load(s1), a2 = dw_load(s2);
         for (long o = 0; o < full; o += 16) {
@@ -117,7 +133,7 @@ CK_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
 /// dw_rows (bias 0) and dw_taps over the same rows of src in one pass: each row vector of src is
 /// loaded and shifted once for both (backward: ∂x from padded ∂y, ∂w from x against padded ∂y).
 CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out, long ldo, int accumulate,
-                       const float *gy, long ldg, long rows, long width, float *gw) {
+                       const float *gy, long ldg, long rows, long width, float *gw, const ck_depthwise_next *next) {
     const vf w0 = dw_splat(w[0]), w1 = dw_splat(w[1]), w2 = dw_splat(w[2]);
     const vf w3 = dw_splat(w[3]), w4 = dw_splat(w[4]), w5 = dw_splat(w[5]);
     const vf w6 = dw_splat(w[6]), w7 = dw_splat(w[7]), w8 = dw_splat(w[8]);
@@ -126,6 +142,7 @@ CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out,
     const vi lanes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     const vi inside = lanes < (int)rest;
     for (long r = 0; r < rows; r++) {
+        dw_prefetch(next, r, rows);
         const float *s0 = src + r * pitch, *s1 = s0 + pitch, *s2 = s1 + pitch, *d = gy + r * ldg;
         float *y = out + r * ldo;
         vf a0 = dw_load(s0), a1 = dw_load(s1), a2 = dw_load(s2);
@@ -172,17 +189,18 @@ CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out,
 
 #define DW_WRAPPERS(SUFFIX, TARGET)                                                                      \
     TARGET static void dw_rows_##SUFFIX(const float *src, long pitch, const float *w, float bias,        \
-                                        float *out, long ldo, long rows, long width, int accumulate) {   \
-        dw_rows(src, pitch, w, bias, out, ldo, rows, width, accumulate);                                 \
+                                        float *out, long ldo, long rows, long width, int accumulate,     \
+                                        const ck_depthwise_next *next) {                                 \
+        dw_rows(src, pitch, w, bias, out, ldo, rows, width, accumulate, next);                           \
     }                                                                                                    \
     TARGET static void dw_both_##SUFFIX(const float *src, long pitch, const float *w, float *out, long ldo,  \
                                         int accumulate, const float *gy, long ldg, long rows, long width, \
-                                        float *gw) {                                                     \
-        dw_both(src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw);                          \
+                                        float *gw, const ck_depthwise_next *next) {                      \
+        dw_both(src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw, next);                    \
     }                                                                                                    \
     TARGET static void dw_taps_##SUFFIX(const float *gy, long ldg, const float *src, long pitch,         \
-                                        long rows, long width, float *gw) {                              \
-        dw_taps(gy, ldg, src, pitch, rows, width, gw);                                                   \
+                                        long rows, long width, float *gw, const ck_depthwise_next *next) { \
+        dw_taps(gy, ldg, src, pitch, rows, width, gw, next);                                             \
     }
 
 DW_WRAPPERS(generic, )
@@ -193,35 +211,37 @@ DW_WRAPPERS(avx512, __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fm
 #endif
 
 void ck_depthwise3x3_rows_f32(const float *src, long pitch, const float *w, float bias,
-                              float *out, long ldo, long rows, long width, int accumulate) {
+                              float *out, long ldo, long rows, long width, int accumulate,
+                              const ck_depthwise_next *next) {
     switch (ck_isa_level()) {
 #ifdef DW_X86
-    case 2: dw_rows_avx512(src, pitch, w, bias, out, ldo, rows, width, accumulate); return;
-    case 1: dw_rows_avx2(src, pitch, w, bias, out, ldo, rows, width, accumulate); return;
+    case 2: dw_rows_avx512(src, pitch, w, bias, out, ldo, rows, width, accumulate, next); return;
+    case 1: dw_rows_avx2(src, pitch, w, bias, out, ldo, rows, width, accumulate, next); return;
 #endif
-    default: dw_rows_generic(src, pitch, w, bias, out, ldo, rows, width, accumulate);
+    default: dw_rows_generic(src, pitch, w, bias, out, ldo, rows, width, accumulate, next);
     }
 }
 
 void ck_depthwise3x3_taps_f32(const float *gy, long ldg, const float *src, long pitch,
-                              long rows, long width, float *gw) {
+                              long rows, long width, float *gw, const ck_depthwise_next *next) {
     switch (ck_isa_level()) {
 #ifdef DW_X86
-    case 2: dw_taps_avx512(gy, ldg, src, pitch, rows, width, gw); return;
-    case 1: dw_taps_avx2(gy, ldg, src, pitch, rows, width, gw); return;
+    case 2: dw_taps_avx512(gy, ldg, src, pitch, rows, width, gw, next); return;
+    case 1: dw_taps_avx2(gy, ldg, src, pitch, rows, width, gw, next); return;
 #endif
-    default: dw_taps_generic(gy, ldg, src, pitch, rows, width, gw);
+    default: dw_taps_generic(gy, ldg, src, pitch, rows, width, gw, next);
     }
 }
 
 
 void ck_depthwise3x3_both_f32(const float *src, long pitch, const float *w, float *out, long ldo, int accumulate,
-                              const float *gy, long ldg, long rows, long width, float *gw) {
+                              const float *gy, long ldg, long rows, long width, float *gw,
+                              const ck_depthwise_next *next) {
     switch (ck_isa_level()) {
 #ifdef DW_X86
-    case 2: dw_both_avx512(src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw); return;
-    case 1: dw_both_avx2(src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw); return;
+    case 2: dw_both_avx512(src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw, next); return;
+    case 1: dw_both_avx2(src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw, next); return;
 #endif
-    default: dw_both_generic(src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw);
+    default: dw_both_generic(src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw, next);
     }
 }

@@ -43,18 +43,25 @@ struct Depthwise3x3 {
     /// `y` `[batch, outChannels, positions]`, every element written.
     func forward<T: BLASScalar>(x: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>?,
                                 y: UnsafeMutablePointer<T>) {
-        let g = geometry, m = multiplier, (Cin, Cout) = (inChannels, outChannels)
+        let g = geometry, m = multiplier, Cin = inChannels
         let imagePlane = g.ih * g.iw, plane = g.oh * g.ow
+        // Call (item, z, k) reads image plane item·slices + z and writes output plane
+        // (item·m + k)·slices + z (item = b·Cin + c, output channel c·m + k).
         Self.parallel(batch * Cin, costPerItem: m * 9 * slices * plane) { r in
             Self.scratch(xRows * xPitch) { (xpad: UnsafeMutablePointer<T>) in
                 for item in r {
-                    let (b, c) = item.quotientAndRemainder(dividingBy: Cin)
                     for z in 0..<slices {
                         padImage(x + (item * slices + z) * imagePlane, into: xpad)
-                        for oc in c * m ..< (c + 1) * m {
+                        for k in 0..<m {
+                            let oc = item % Cin * m + k
+                            var next = ck_depthwise_next()
+                            if let n = successor(item, z, k, in: r) {
+                                if n.k == 0 { (next.read.0, next.read_count.0) = (floats(x + (n.item * slices + n.z) * imagePlane), imagePlane) }
+                                (next.write, next.write_count) = (mutableFloats(y + ((n.item * m + n.k) * slices + n.z) * plane), plane)
+                            }
                             Self.rows(xpad, xPitch, weight + oc * 9, flipped: false, bias: bias?[oc] ?? 0,
-                                      into: y + ((b * Cout + oc) * slices + z) * plane, g.ow, rows: g.oh, width: g.ow,
-                                      accumulate: false)
+                                      into: y + ((item * m + k) * slices + z) * plane, g.ow, rows: g.oh, width: g.ow,
+                                      accumulate: false, next: &next)
                         }
                     }
                 }
@@ -75,16 +82,27 @@ struct Depthwise3x3 {
             Self.parallel(batch * Cin, costPerItem: m * 18 * slices * plane) { r in
                 Self.scratch(gRows * gPitch) { (gpad: UnsafeMutablePointer<T>) in
                     var sums = [T](repeating: 0, count: 9)
+                    // Call (item, z, k) reads ∂y plane (item·m + k)·slices + z, image plane
+                    // item·slices + z and writes the same ∂x plane (as forward's calls).
                     for item in r {
-                        let (b, c) = item.quotientAndRemainder(dividingBy: Cin)
+                        let b = item / Cin
                         for z in 0..<slices {
                             let xOffset = (item * slices + z) * imagePlane
                             for k in 0..<m {
-                                let oc = c * m + k
+                                let oc = item % Cin * m + k
+                                var next = ck_depthwise_next()
+                                if let n = successor(item, z, k, in: r) {
+                                    (next.read.0, next.read_count.0) = (floats(gy + ((n.item * m + n.k) * slices + n.z) * plane), plane)
+                                    if n.k == 0 {
+                                        let o = (n.item * slices + n.z) * imagePlane
+                                        if gw != nil { (next.read.1, next.read_count.1) = (floats(x + o), imagePlane) }
+                                        if let gx { (next.write, next.write_count) = (mutableFloats(gx + o), imagePlane) }
+                                    }
+                                }
                                 padPositions(gy + ((b * Cout + oc) * slices + z) * plane, into: gpad)
                                 guard gw != nil else {
                                     Self.rows(gpad, gPitch, weight + oc * 9, flipped: true, bias: 0,
-                                              into: gx! + xOffset, g.iw, rows: g.ih, width: g.iw, accumulate: k > 0)
+                                              into: gx! + xOffset, g.iw, rows: g.ih, width: g.iw, accumulate: k > 0, next: &next)
                                     continue
                                 }
                                 // ∂w[a][c] = Σ_{i,j} x[i][j] · gpad[i + 2 − a][j + 2 − c]: the taps
@@ -93,9 +111,9 @@ struct Depthwise3x3 {
                                 BLASKernels.writing(&sums) { sums in
                                     if let gx {
                                         Self.rowsAndTaps(gpad, gPitch, weight + oc * 9, into: gx + xOffset, accumulate: k > 0,
-                                                         x + xOffset, g.iw, rows: g.ih, width: g.iw, into: sums)
+                                                         x + xOffset, g.iw, rows: g.ih, width: g.iw, into: sums, next: &next)
                                     } else {
-                                        Self.tapDots(x + xOffset, g.iw, gpad, gPitch, rows: g.ih, width: g.iw, into: sums)
+                                        Self.tapDots(x + xOffset, g.iw, gpad, gPitch, rows: g.ih, width: g.iw, into: sums, next: &next)
                                     }
                                     for q in 0..<9 { partial[(b * Cout + oc) * 9 + q] += sums[8 - q] }
                                 }
@@ -119,6 +137,20 @@ struct Depthwise3x3 {
         let p = raw.bindMemory(to: T.self, capacity: max(count, 1))
         p.initialize(repeating: 0, count: count)
         body(p)
+    }
+
+    /// The call after `(item, z, k)` among a range's calls (items, then slices, then the item's
+    /// output channels), for the prefetches of `ck_depthwise_next`.
+    private func successor(_ item: Int, _ z: Int, _ k: Int, in items: Range<Int>) -> (item: Int, z: Int, k: Int)? {
+        if k + 1 < multiplier { return (item, z, k + 1) }
+        if z + 1 < slices { return (item, z + 1, 0) }
+        return item + 1 < items.upperBound ? (item + 1, 0, 0) : nil
+    }
+
+    /// Addresses for `ck_depthwise_next`, which only prefetches them (and only float32 reaches C).
+    private func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+    private func mutableFloats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
     }
 
     /// `body` over ranges covering `0..<count` once each: `Threads.forEach`'s rule for whether to
@@ -169,7 +201,8 @@ struct Depthwise3x3 {
     /// `⌈width/16⌉·16 + 16` of each row.
     @inline(__always)
     static func rows<T: BLASScalar>(_ src: UnsafePointer<T>, _ pitch: Int, _ w: UnsafePointer<T>, flipped: Bool, bias: T,
-                                    into out: UnsafeMutablePointer<T>, _ ldo: Int, rows: Int, width: Int, accumulate: Bool) {
+                                    into out: UnsafeMutablePointer<T>, _ ldo: Int, rows: Int, width: Int, accumulate: Bool,
+                                    next: UnsafePointer<ck_depthwise_next>? = nil) {
         var t = (0..<9).map { w[$0] }
         if flipped { t.reverse() }
         if T.self == Float.self {
@@ -177,7 +210,7 @@ struct Depthwise3x3 {
                 out.withMemoryRebound(to: Float.self, capacity: rows * ldo) { o in
                     t.withUnsafeBufferPointer { t in
                         t.baseAddress!.withMemoryRebound(to: Float.self, capacity: 9) { t in
-                            ck_depthwise3x3_rows_f32(s, pitch, t, bias as! Float, o, ldo, rows, width, accumulate ? 1 : 0)
+                            ck_depthwise3x3_rows_f32(s, pitch, t, bias as! Float, o, ldo, rows, width, accumulate ? 1 : 0, next)
                         }
                     }
                 }
@@ -206,7 +239,7 @@ struct Depthwise3x3 {
     static func rowsAndTaps<T: BLASScalar>(_ src: UnsafePointer<T>, _ pitch: Int, _ w: UnsafePointer<T>,
                                            into out: UnsafeMutablePointer<T>, accumulate: Bool,
                                            _ gy: UnsafePointer<T>, _ ldg: Int, rows: Int, width: Int,
-                                           into gw: UnsafeMutablePointer<T>) {
+                                           into gw: UnsafeMutablePointer<T>, next: UnsafePointer<ck_depthwise_next>? = nil) {
         guard T.self == Float.self else {
             Self.rows(src, pitch, w, flipped: true, bias: 0, into: out, width, rows: rows, width: width, accumulate: accumulate)
             Self.tapDots(gy, ldg, src, pitch, rows: rows, width: width, into: gw)
@@ -219,7 +252,7 @@ struct Depthwise3x3 {
                     gw.withMemoryRebound(to: Float.self, capacity: 9) { gw in
                         t.withUnsafeBufferPointer { t in
                             t.baseAddress!.withMemoryRebound(to: Float.self, capacity: 9) { t in
-                                ck_depthwise3x3_both_f32(s, pitch, t, o, width, accumulate ? 1 : 0, g, ldg, rows, width, gw)
+                                ck_depthwise3x3_both_f32(s, pitch, t, o, width, accumulate ? 1 : 0, g, ldg, rows, width, gw, next)
                             }
                         }
                     }
@@ -232,12 +265,13 @@ struct Depthwise3x3 {
     /// vector accumulators over the plane, then each summed into `gw` once.
     @inline(__always)
     static func tapDots<T: BLASScalar>(_ gy: UnsafePointer<T>, _ ldg: Int, _ src: UnsafePointer<T>, _ pitch: Int,
-                                       rows: Int, width: Int, into gw: UnsafeMutablePointer<T>) {
+                                       rows: Int, width: Int, into gw: UnsafeMutablePointer<T>,
+                                       next: UnsafePointer<ck_depthwise_next>? = nil) {
         if T.self == Float.self {
             gy.withMemoryRebound(to: Float.self, capacity: rows * ldg) { g in
                 src.withMemoryRebound(to: Float.self, capacity: (rows + 2) * pitch) { s in
                     gw.withMemoryRebound(to: Float.self, capacity: 9) { gw in
-                        ck_depthwise3x3_taps_f32(g, ldg, s, pitch, rows, width, gw)
+                        ck_depthwise3x3_taps_f32(g, ldg, s, pitch, rows, width, gw, next)
                     }
                 }
             }
