@@ -28,7 +28,7 @@ struct ImplicitConvolution {
     /// columns`): together about half of a core's L2.
     static let outputBlockTarget = 1 << 16, packedBudget = 1 << 16
     /// Columns of `weightGradient`'s blocks, and their packed rows' budget in elements.
-    static let dotColumns = 1024, dotBudget = 1 << 16
+    static let dotColumns = 4096, dotBudget = 1 << 16
 
     /// Nil where `ConvProblem` serves instead: no tiles on this CPU, or a 1×1 kernel whose columns
     /// are the image (OpenBLAS's own tiles are faster there).

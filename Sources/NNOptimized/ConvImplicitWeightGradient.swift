@@ -18,11 +18,14 @@ extension ImplicitConvolution {
         }
     }
 
-    /// Channel blocks of at most `maxChannels`, at least two per core where the channels allow.
+    /// Channel blocks of at most `maxChannels`, at least two per core where the channels allow,
+    /// and as many for each core where they allow (`Threads.forEach` hands each core an equal
+    /// share of the items, so 5 blocks on 2 cores would leave one idle for a block's time).
     private func channelBlocks(maxChannels: Int) -> (count: Int, channels: Int) {
         let Cig = problem.imageGroup, G = problem.groups
         var count = (Cig + maxChannels - 1) / maxChannels
         if G * count < 2 * Threads.cores { count = min(Cig, (2 * Threads.cores + G - 1) / G) }
+        while (G * count) % Threads.cores != 0 && count < Cig { count += 1 }
         let channels = (Cig + count - 1) / count
         return ((Cig + channels - 1) / channels, channels)
     }
@@ -35,17 +38,21 @@ extension ImplicitConvolution {
         let (N, Ci, Cp, Cig, Cpg, T) = (problem.batch, problem.imageChannels, problem.positionChannels, problem.imageGroup,
                                         problem.positionGroup, taps)
         let span = layout.span, rowsK = Cig * T
-        // A call's dot products run over `batches` elements × `length` columns: four rows of ∂y
-        // that stay in L1 while the thread's taps pass over them (from L2: its channels' planes).
+        // A call's dot products run over `batches` elements × `length` columns: long runs, as the
+        // tile's reduction at the end of a call costs as much as ~100 columns. Spread planes start
+        // 64-byte aligned (`pitch`: whole vectors) and runs at multiples of 16 columns, so every
+        // ∂y load is aligned (the image rows, at the taps' offsets, cannot all be).
+        let pitch = (span + 15) / 16 * 16
         let chunks = (span + Self.dotColumns - 1) / Self.dotColumns
-        let length = (span + chunks - 1) / chunks
-        let batchesPerBlock = min(N, max(1, Self.dotColumns / length))
+        let length = ((span + chunks - 1) / chunks + 15) / 16 * 16
+        let batchesPerBlock = min(N, max(1, Self.dotColumns / pitch))
         let blocks = channelBlocks(maxChannels: max(1, 2 * Self.dotBudget / (batchesPerBlock * (length + layout.offsets.last!))))
         let (dmr, dnr) = (kernels.dot_mr, kernels.dot_nr)
         let dots = kernels.dots!
-        let spread = UnsafeMutablePointer<Float>.allocate(capacity: N * Cp * span)
-        defer { spread.deallocate() }
-        layout.spread(gy, planes: N * Cp, into: spread)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: N * Cp * pitch * MemoryLayout<Float>.stride, alignment: 64)
+        defer { raw.deallocate() }
+        let spread = raw.bindMemory(to: Float.self, capacity: N * Cp * pitch)
+        layout.spread(gy, planes: N * Cp, stride: pitch, into: spread)
         forEachChannelBlock(blocks, layout, costPerItem: 2 * Cpg * blocks.channels * T * N * span) { g, c0, cn, rows, taps in
             for j0 in stride(from: 0, to: span, by: length) {
                 let len = min(length, span - j0)
@@ -53,12 +60,12 @@ extension ImplicitConvolution {
                     let batches = min(batchesPerBlock, N - b0)
                     for o0 in stride(from: 0, to: Cpg, by: dmr) {
                         let m = min(dmr, Cpg - o0)
-                        for r in 0..<m { rows[r] = UnsafePointer(spread + (b0 * Cp + g * Cpg + o0 + r) * span + j0) }
+                        for r in 0..<m { rows[r] = UnsafePointer(spread + (b0 * Cp + g * Cpg + o0 + r) * pitch + j0) }
                         for k0 in stride(from: 0, to: cn * T, by: dnr) {
                             let n = min(dnr, cn * T - k0)
                             let base = columns.image + (b0 * Ci + g * Cig + c0) * layout.volume + j0
                             for j in 0..<n { rows[dmr + j] = base + taps[k0 + j] }
-                            dots(len, 1, batches, rows, 0, Cp * span, rows + dmr, 0, Ci * layout.volume,
+                            dots(len, 1, batches, rows, 0, Cp * pitch, rows + dmr, 0, Ci * layout.volume,
                                  gw + (g * Cpg + o0) * rowsK + c0 * T + k0, rowsK, m, n)
                         }
                     }

@@ -103,11 +103,12 @@ struct PaddedLayout {
         }
     }
 
-    /// `spread` of `planes` planes, split across the cores.
-    func spread<T: BLASScalar>(_ src: UnsafePointer<T>, planes: Int, into dst: UnsafeMutablePointer<T>) {
+    /// `spread` of `planes` planes, `stride ≥ span` elements apart (the columns between are not
+    /// written), split across the cores.
+    func spread<T: BLASScalar>(_ src: UnsafePointer<T>, planes: Int, stride: Int, into dst: UnsafeMutablePointer<T>) {
         let P = geometry.positionCount
         Threads.forEach(planes, costPerItem: span) { r in
-            for plane in r { spread(src + plane * P, into: dst + plane * span) }
+            for plane in r { spread(src + plane * P, into: dst + plane * stride) }
         }
     }
 

@@ -17,6 +17,7 @@ import Testing
         ([2, 5, 8, 8], [7, 5, 2, 4], ["padding": .string("same")]),      // asymmetric padding
         ([1, 3, 6, 6], [4, 3, 5, 5], ["padding": .int(0)]),
         ([2, 3, 60, 57], [17, 3, 3, 3], ["padding": .int(1)]),            // many blocks, both threads
+        ([1, 2, 70, 66], [5, 2, 3, 3], ["padding": .int(1)]),             // ∂weight's columns in two runs
         ([2, 3, 20, 21], [6, 3, 7, 7], ["padding": .int(3), "stride": .int(2)]),  // im2col path
         ([2, 4, 9, 10], [5, 4, 3, 2], ["stride": .list([.int(2), .int(1)]), "padding": .int(1), "dilation": .list([.int(1), .int(2)])]),
     ] }
