@@ -14,11 +14,13 @@ struct Conformance: ParsableCommand {
         subcommands: [Run.self, ValidateCommand.self, ReportCommand.self, GateCommand.self, MergeCommand.self, List.self, BenchCommand.self, Agree.self],
         defaultSubcommand: Run.self)
 
-    /// Before anything loads OpenBLAS's kernels: on an AVX-512 CPU that OpenBLAS 0.3.21 would run
-    /// with its AVX2 kernels, start again with `OPENBLAS_CORETYPE=SkylakeX` (about 2× sgemm). The
-    /// variable must be in the environment when the library loads, hence the exec.
+    /// Before anything loads OpenBLAS's kernels, start again with `BLAS.preferredEnvironment()`:
+    /// on an AVX-512 CPU that OpenBLAS 0.3.21 would run with its AVX2 kernels,
+    /// `OPENBLAS_CORETYPE=SkylakeX` (about 2× sgemm), and a short thread timeout so its idle
+    /// workers stop spinning beside ours. The variables must be in the environment when the
+    /// library loads, hence the exec.
     static func main() {
-        if let extra = BLAS.preferredCoreTypeEnvironment(), ProcessInfo.processInfo.environment["NNCONF_REEXECUTED"] == nil {
+        if let extra = BLAS.preferredEnvironment(), ProcessInfo.processInfo.environment["NNCONF_REEXECUTED"] == nil {
             let env = ProcessInfo.processInfo.environment.merging(extra) { $1 }.merging(["NNCONF_REEXECUTED": "1"]) { $1 }
             var envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0)=\($1)") }
             envp.append(nil)

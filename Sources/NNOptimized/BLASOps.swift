@@ -39,6 +39,26 @@ public enum BLAS {
         return avx512Flags.isSubset(of: flags) ? ["OPENBLAS_CORETYPE": "SkylakeX"] : nil
     }
 
+    /// How long, in 2^n cycles, OpenBLAS's worker threads spin after a call before they sleep:
+    /// its default, 2^28 (~70 ms at 4 GHz), has them competing with the Dispatch threads of the
+    /// loops that follow a GEMM (on 2 cores, the first convolution after a `linear` ran its two
+    /// halves one after the other in 4 of 6 runs). 2^4, the least it takes, costs a wake-up per
+    /// call instead, which sgemm 2048³ does not measurably notice.
+    static let threadTimeout = "4"
+
+    /// The environment to re-execute this process with, for the OpenBLAS settings that only take
+    /// effect when the library loads: `preferredCoreTypeEnvironment()`, and
+    /// `OPENBLAS_THREAD_TIMEOUT` (`threadTimeout`) unless it or `GOTO_THREAD_TIMEOUT` is set;
+    /// nil when there is nothing to add.
+    public static func preferredEnvironment() -> [String: String]? {
+        let env = ProcessInfo.processInfo.environment
+        var extra = preferredCoreTypeEnvironment() ?? [:]
+        if env["OPENBLAS_THREAD_TIMEOUT"] == nil && env["GOTO_THREAD_TIMEOUT"] == nil {
+            extra["OPENBLAS_THREAD_TIMEOUT"] = threadTimeout
+        }
+        return extra.isEmpty ? nil : extra
+    }
+
     /// The first `flags` line of `/proc/cpuinfo`, split into flags. Read line by line: procfs
     /// files report a size of 0, which whole-file readers may take at its word.
     static func cpuFlags() -> Set<Substring>? {

@@ -227,5 +227,11 @@ import Testing
         let cpuinfo = try String(contentsOf: URL(fileURLWithPath: "/proc/cpuinfo"), encoding: .utf8)
         let avx512 = ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy { cpuinfo.contains($0) }
         #expect(env == (overridable && avx512 ? ["OPENBLAS_CORETYPE": "SkylakeX"] : nil))
+        // The full re-exec environment adds the thread timeout unless the environment sets one.
+        var full = env ?? [:]
+        if process["OPENBLAS_THREAD_TIMEOUT"] == nil && process["GOTO_THREAD_TIMEOUT"] == nil {
+            full["OPENBLAS_THREAD_TIMEOUT"] = "4"
+        }
+        #expect(BLAS.preferredEnvironment() == (full.isEmpty ? nil : full))
     }
 }
