@@ -163,47 +163,81 @@ struct RowGroups {
 
     // MARK: backward
 
+    /// The rows of group `s`, ascending: every `channels`-th row for batch norm, else a block.
+    @inline(__always) func rows(ofGroup s: Int) -> StrideTo<Int> {
+        guard groupsPerSample != nil else { return stride(from: s, to: rowCount, by: channels) }
+        let per = rowCount / max(groupCount, 1)
+        return stride(from: s * per, to: (s + 1) * per, by: 1)
+    }
+
     /// With ĝ = g·w_c, per group of n elements:
     ///   from the input: dx = r·(ĝ − Σĝ/n − (x − μ)·r²·Σĝ(x − μ)/n);  given: dx = r·ĝ;
     /// dw_c = Σ g·(x − μ)·r and db_c = Σ g over channel c's elements.
+    ///
+    /// A group at a time: its rows' sums, then its rows' dx while they are still in cache (a batch
+    /// norm channel of 8 × 56 × 56 is 200 KB of g and x), so g and x come from memory once. With
+    /// fewer groups than 4 per core (a batch norm of 3 channels) the rows are shared out instead,
+    /// in two passes. The sums are added in ascending row order either way, so both give the
+    /// same bits.
     func backward<T: FloatScalar>(_ g: [T], _ x: [T], _ stats: NormStatistics<T>, weight w: [T]?) -> (dx: [T], dw: [T], db: [T]) {
         g.withPointer { gp in
             x.withPointer { xp in
                 var sums = [(Double, Double)](repeating: (0, 0), count: rowCount)
-                sums.withUnsafeMutableBufferPointer { out in
-                    let out = out
-                    SIMDParallel.forEach(rowCount, costPerItem: inner * 2) { r in
-                        for row in r { out[row] = rowGradientSums(gp + row * inner, xp + row * inner, stats.mean[group(ofRow: row)]) }
+                let n = Double(groupSize)
+                let weightOf = { (c: Int) in w.map { Double($0[c]) } ?? 1 }
+                // dx = a·g + b·(x − μ) + k over a row of group s, channel c.
+                func rowGradient(_ row: Int, _ s: Int, _ sumG: Double, _ sumGX: Double, into out: UnsafeMutablePointer<T>) {
+                    let c = row % channels, rs = Double(stats.invstd[s])
+                    let a = T(rs * weightOf(c))
+                    let b = stats.fromInput ? T(-rs * rs * rs * sumGX / n) : 0
+                    let k = stats.fromInput ? T(-rs * sumG / n) : 0
+                    let mu = stats.mean[s], src = gp + row * inner, xr = xp + row * inner, dst = out + row * inner
+                    if T.self == Float.self {
+                        let (av, bv, kv, m) = (Float(a), Float(b), Float(k), Float(mu))
+                        vmap2(inner, src.float, xr.float, dst.float, cost: 0) { gv, xv in gv * av + (xv - m) * bv + kv }
+                    } else {
+                        for i in 0..<inner { dst[i] = src[i] * a + (xr[i] - mu) * b + k }
                     }
                 }
-                var sumG = [Double](repeating: 0, count: groupCount), sumGX = sumG
-                var dw = [Double](repeating: 0, count: channels), db = dw
-                for row in 0..<rowCount {
-                    let s = group(ofRow: row), c = row % channels, wc = w.map { Double($0[c]) } ?? 1
-                    sumG[s] += wc * sums[row].0
-                    sumGX[s] += wc * sums[row].1
-                    dw[c] += sums[row].1 * Double(stats.invstd[s])
-                    db[c] += sums[row].0
-                }
-                let n = Double(groupSize)
                 let dx: [T] = makeArray(x.count) { out in
-                    SIMDParallel.forEach(rowCount, costPerItem: inner) { r in
-                        for row in r {
-                            let s = group(ofRow: row), c = row % channels
-                            let rs = Double(stats.invstd[s]), wc = w.map { Double($0[c]) } ?? 1
-                            // dx = a·g + b·(x − μ) + k
-                            let a = T(rs * wc)
-                            let b = stats.fromInput ? T(-rs * rs * rs * sumGX[s] / n) : 0
-                            let k = stats.fromInput ? T(-rs * sumG[s] / n) : 0
-                            let mu = stats.mean[s], src = gp + row * inner, xr = xp + row * inner, dst = out + row * inner
-                            if T.self == Float.self {
-                                let (av, bv, kv, m) = (Float(a), Float(b), Float(k), Float(mu))
-                                vmap2(inner, src.float, xr.float, dst.float, cost: 0) { gv, xv in gv * av + (xv - m) * bv + kv }
-                            } else {
-                                for i in 0..<inner { dst[i] = src[i] * a + (xr[i] - mu) * b + k }
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        let sums = sums
+                        if groupCount >= 4 * SIMDParallel.cores {
+                            SIMDParallel.forEach(groupCount, costPerItem: groupSize * 3) { r in
+                                for s in r {
+                                    var sumG = 0.0, sumGX = 0.0
+                                    for row in rows(ofGroup: s) {
+                                        sums[row] = rowGradientSums(gp + row * inner, xp + row * inner, stats.mean[s])
+                                        sumG += weightOf(row % channels) * sums[row].0
+                                        sumGX += weightOf(row % channels) * sums[row].1
+                                    }
+                                    for row in rows(ofGroup: s) { rowGradient(row, s, sumG, sumGX, into: out) }
+                                }
+                            }
+                            return
+                        }
+                        SIMDParallel.forEach(rowCount, costPerItem: inner * 2) { r in
+                            for row in r { sums[row] = rowGradientSums(gp + row * inner, xp + row * inner, stats.mean[group(ofRow: row)]) }
+                        }
+                        var sumG = [Double](repeating: 0, count: groupCount), sumGX = sumG
+                        for row in 0..<rowCount {
+                            let s = group(ofRow: row), wc = weightOf(row % channels)
+                            sumG[s] += wc * sums[row].0
+                            sumGX[s] += wc * sums[row].1
+                        }
+                        SIMDParallel.forEach(rowCount, costPerItem: inner) { r in
+                            for row in r {
+                                let s = group(ofRow: row)
+                                rowGradient(row, s, sumG[s], sumGX[s], into: out)
                             }
                         }
                     }
+                }
+                var dw = [Double](repeating: 0, count: channels), db = dw
+                for row in 0..<rowCount {
+                    let s = group(ofRow: row), c = row % channels
+                    dw[c] += sums[row].1 * Double(stats.invstd[s])
+                    db[c] += sums[row].0
                 }
                 return (dx, dw.map { T($0) }, db.map { T($0) })
             }
