@@ -1,32 +1,12 @@
 #include "ck_depthwise.h"
 #include "ckernels.h"
 
-// The bodies pass 16-lane vectors between always-inlined helpers; they never reach a call.
-#pragma clang diagnostic ignored "-Wpsabi"
-#include <string.h>
+#include "vec16.h"
 
 // One body per kernel, always inlined into a wrapper per ISA level (AVX-512, AVX2 + FMA,
-// baseline), which compiles it for that level, as softmax_rows.c does with its header. Written
-// with 16-lane vector extensions (4 SSE, 2 AVX2 or 1 AVX-512 register); FMA levels fuse
-// `v += a·b` within the expression.
-
-typedef float vf __attribute__((vector_size(64)));
-typedef int vi __attribute__((vector_size(64)));
+// baseline), which compiles it for that level, as softmax_rows.c does with its header.
 
 #define CK_INLINE static inline __attribute__((always_inline))
-
-CK_INLINE vf dw_splat(float a) { return (vf){0} + a; }
-CK_INLINE vf dw_load(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
-CK_INLINE void dw_store(vf v, float *p) { memcpy(p, &v, sizeof v); }
-/// The lanes added as a pairwise tree (halves, quarters, ...).
-CK_INLINE float dw_sum(vf v) {
-    float a[16];
-    dw_store(v, a);
-    for (int k = 0; k < 8; k++) a[k] += a[k + 8];
-    for (int k = 0; k < 4; k++) a[k] += a[k + 4];
-    for (int k = 0; k < 2; k++) a[k] += a[k + 2];
-    return a[0] + a[1];
-}
 
 /// Lanes 1...16 and 2...17 of the 32 floats a ++ b: a row's vector shifted by one and two columns,
 /// from the two aligned vectors that hold it (one valignd on AVX-512), instead of loads that
@@ -50,31 +30,31 @@ CK_INLINE void dw_prefetch(const ck_depthwise_next *next, long r, long rows) {
 
 CK_INLINE void dw_rows(const float *src, long pitch, const float *w, float bias,
                        float *out, long ldo, long rows, long width, int accumulate, const ck_depthwise_next *next) {
-    const vf w0 = dw_splat(w[0]), w1 = dw_splat(w[1]), w2 = dw_splat(w[2]);
-    const vf w3 = dw_splat(w[3]), w4 = dw_splat(w[4]), w5 = dw_splat(w[5]);
-    const vf w6 = dw_splat(w[6]), w7 = dw_splat(w[7]), w8 = dw_splat(w[8]);
-    const vf b = dw_splat(bias);
+    const vf w0 = v16_splat(w[0]), w1 = v16_splat(w[1]), w2 = v16_splat(w[2]);
+    const vf w3 = v16_splat(w[3]), w4 = v16_splat(w[4]), w5 = v16_splat(w[5]);
+    const vf w6 = v16_splat(w[6]), w7 = v16_splat(w[7]), w8 = v16_splat(w[8]);
+    const vf b = v16_splat(bias);
     for (long r = 0; r < rows; r++) {
         dw_prefetch(next, r, rows);
         const float *s0 = src + r * pitch, *s1 = s0 + pitch, *s2 = s1 + pitch;
         float *y = out + r * ldo;
-        vf a0 = dw_load(s0), a1 = dw_load(s1), a2 = dw_load(s2);
+        vf a0 = v16_load(s0), a1 = v16_load(s1), a2 = v16_load(s2);
         for (long o = 0; o < width; o += 16) {
             // bias + Σ_{a,c} w[3a + c] · s_a[o + c], as three chains (one per kernel row) added at
             // the end: a third of the latency of one chain of nine.
-            const vf n0 = dw_load(s0 + o + 16), n1 = dw_load(s1 + o + 16), n2 = dw_load(s2 + o + 16);
+            const vf n0 = v16_load(s0 + o + 16), n1 = v16_load(s1 + o + 16), n2 = v16_load(s2 + o + 16);
             const vf r0 = b + a0 * w0 + DW_SHIFT1(a0, n0) * w1 + DW_SHIFT2(a0, n0) * w2;
             const vf r1 = a1 * w3 + DW_SHIFT1(a1, n1) * w4 + DW_SHIFT2(a1, n1) * w5;
             const vf r2 = a2 * w6 + DW_SHIFT1(a2, n2) * w7 + DW_SHIFT2(a2, n2) * w8;
             const vf v = r0 + (r1 + r2);
             a0 = n0, a1 = n1, a2 = n2;
             if (o + 16 <= width) {
-                dw_store(accumulate ? dw_load(y + o) + v : v, y + o);
+                v16_store(accumulate ? v16_load(y + o) + v : v, y + o);
             } else if (!accumulate && ldo == width && r * ldo + o + 16 <= rows * ldo) {
-                dw_store(v, y + o);  // the lanes past width land on later rows, which overwrite them
+                v16_store(v, y + o);  // the lanes past width land on later rows, which overwrite them
             } else {
                 float t[16];
-                dw_store(v, t);
+                v16_store(v, t);
                 long k = 0;
                 if (!accumulate && width - o >= 8) {
                     memcpy(y + o, t, 8 * sizeof(float));
@@ -97,10 +77,10 @@ CK_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
     for (long r = 0; r < rows; r++) {
         dw_prefetch(next, r, rows);
         const float *d = gy + r * ldg, *s0 = src + r * pitch, *s1 = s0 + pitch, *s2 = s1 + pitch;
-        vf a0 = dw_load(s0), a1 = dw_load(s1), a2 = dw_load(s2);
+        vf a0 = v16_load(s0), a1 = v16_load(s1), a2 = v16_load(s2);
         for (long o = 0; o < full; o += 16) {
-            const vf v = dw_load(d + o);
-            const vf n0 = dw_load(s0 + o + 16), n1 = dw_load(s1 + o + 16), n2 = dw_load(s2 + o + 16);
+            const vf v = v16_load(d + o);
+            const vf n0 = v16_load(s0 + o + 16), n1 = v16_load(s1 + o + 16), n2 = v16_load(s2 + o + 16);
             c0 += v * a0; c1 += v * DW_SHIFT1(a0, n0); c2 += v * DW_SHIFT2(a0, n0);
             c3 += v * a1; c4 += v * DW_SHIFT1(a1, n1); c5 += v * DW_SHIFT2(a1, n1);
             c6 += v * a2; c7 += v * DW_SHIFT1(a2, n2); c8 += v * DW_SHIFT2(a2, n2);
@@ -111,13 +91,13 @@ CK_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
             // next row), else lane by lane.
             vf v;
             if (r * ldg + full + 16 <= rows * ldg) {
-                v = (vf)((vi)dw_load(d + full) & inside);
+                v = (vf)((vi)v16_load(d + full) & inside);
             } else {
                 float t[16] = {0};
                 for (long k = 0; k < rest; k++) t[k] = d[full + k];
-                v = dw_load(t);
+                v = v16_load(t);
             }
-            const vf n0 = dw_load(s0 + full + 16), n1 = dw_load(s1 + full + 16), n2 = dw_load(s2 + full + 16);
+            const vf n0 = v16_load(s0 + full + 16), n1 = v16_load(s1 + full + 16), n2 = v16_load(s2 + full + 16);
 #define DW_IN(x) ((vf)((vi)(x) & inside))
             c0 += v * DW_IN(a0); c1 += v * DW_IN(DW_SHIFT1(a0, n0)); c2 += v * DW_IN(DW_SHIFT2(a0, n0));
             c3 += v * DW_IN(a1); c4 += v * DW_IN(DW_SHIFT1(a1, n1)); c5 += v * DW_IN(DW_SHIFT2(a1, n1));
@@ -125,18 +105,18 @@ CK_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
 #undef DW_IN
         }
     }
-    gw[0] += dw_sum(c0); gw[1] += dw_sum(c1); gw[2] += dw_sum(c2);
-    gw[3] += dw_sum(c3); gw[4] += dw_sum(c4); gw[5] += dw_sum(c5);
-    gw[6] += dw_sum(c6); gw[7] += dw_sum(c7); gw[8] += dw_sum(c8);
+    gw[0] += v16_sum(c0); gw[1] += v16_sum(c1); gw[2] += v16_sum(c2);
+    gw[3] += v16_sum(c3); gw[4] += v16_sum(c4); gw[5] += v16_sum(c5);
+    gw[6] += v16_sum(c6); gw[7] += v16_sum(c7); gw[8] += v16_sum(c8);
 }
 
 /// dw_rows (bias 0) and dw_taps over the same rows of src in one pass: each row vector of src is
 /// loaded and shifted once for both (backward: ∂x from padded ∂y, ∂w from x against padded ∂y).
 CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out, long ldo, int accumulate,
                        const float *gy, long ldg, long rows, long width, float *gw, const ck_depthwise_next *next) {
-    const vf w0 = dw_splat(w[0]), w1 = dw_splat(w[1]), w2 = dw_splat(w[2]);
-    const vf w3 = dw_splat(w[3]), w4 = dw_splat(w[4]), w5 = dw_splat(w[5]);
-    const vf w6 = dw_splat(w[6]), w7 = dw_splat(w[7]), w8 = dw_splat(w[8]);
+    const vf w0 = v16_splat(w[0]), w1 = v16_splat(w[1]), w2 = v16_splat(w[2]);
+    const vf w3 = v16_splat(w[3]), w4 = v16_splat(w[4]), w5 = v16_splat(w[5]);
+    const vf w6 = v16_splat(w[6]), w7 = v16_splat(w[7]), w8 = v16_splat(w[8]);
     vf c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0}, c6 = {0}, c7 = {0}, c8 = {0};
     const long full = width & ~15L, rest = width - full;
     const vi lanes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -145,9 +125,9 @@ CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out,
         dw_prefetch(next, r, rows);
         const float *s0 = src + r * pitch, *s1 = s0 + pitch, *s2 = s1 + pitch, *d = gy + r * ldg;
         float *y = out + r * ldo;
-        vf a0 = dw_load(s0), a1 = dw_load(s1), a2 = dw_load(s2);
+        vf a0 = v16_load(s0), a1 = v16_load(s1), a2 = v16_load(s2);
         for (long o = 0; o < width; o += 16) {
-            const vf n0 = dw_load(s0 + o + 16), n1 = dw_load(s1 + o + 16), n2 = dw_load(s2 + o + 16);
+            const vf n0 = v16_load(s0 + o + 16), n1 = v16_load(s1 + o + 16), n2 = v16_load(s2 + o + 16);
             vf p0 = a0, p1 = DW_SHIFT1(a0, n0), p2 = DW_SHIFT2(a0, n0);
             vf p3 = a1, p4 = DW_SHIFT1(a1, n1), p5 = DW_SHIFT2(a1, n1);
             vf p6 = a2, p7 = DW_SHIFT1(a2, n2), p8 = DW_SHIFT2(a2, n2);
@@ -155,22 +135,22 @@ CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out,
             const vf v = (p0 * w0 + p1 * w1 + p2 * w2) + ((p3 * w3 + p4 * w4 + p5 * w5) + (p6 * w6 + p7 * w7 + p8 * w8));
             vf g;
             if (o + 16 <= width) {
-                dw_store(accumulate ? dw_load(y + o) + v : v, y + o);
-                g = dw_load(d + o);
+                v16_store(accumulate ? v16_load(y + o) + v : v, y + o);
+                g = v16_load(d + o);
             } else {
                 if (!accumulate && ldo == width && r * ldo + o + 16 <= rows * ldo) {
-                    dw_store(v, y + o);  // the lanes past width land on later rows, which overwrite them
+                    v16_store(v, y + o);  // the lanes past width land on later rows, which overwrite them
                 } else {
                     float t[16];
-                    dw_store(v, t);
+                    v16_store(v, t);
                     for (long k = 0; k < rest; k++) y[o + k] = accumulate ? y[o + k] + t[k] : t[k];
                 }
                 if (r * ldg + full + 16 <= rows * ldg) {
-                    g = (vf)((vi)dw_load(d + full) & inside);
+                    g = (vf)((vi)v16_load(d + full) & inside);
                 } else {
                     float u[16] = {0};
                     for (long k = 0; k < rest; k++) u[k] = d[full + k];
-                    g = dw_load(u);
+                    g = v16_load(u);
                 }
 #define DW_IN(x) x = (vf)((vi)(x) & inside)
                 DW_IN(p0); DW_IN(p1); DW_IN(p2); DW_IN(p3); DW_IN(p4); DW_IN(p5); DW_IN(p6); DW_IN(p7); DW_IN(p8);
@@ -180,9 +160,9 @@ CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out,
             c5 += g * p5; c6 += g * p6; c7 += g * p7; c8 += g * p8;
         }
     }
-    gw[0] += dw_sum(c0); gw[1] += dw_sum(c1); gw[2] += dw_sum(c2);
-    gw[3] += dw_sum(c3); gw[4] += dw_sum(c4); gw[5] += dw_sum(c5);
-    gw[6] += dw_sum(c6); gw[7] += dw_sum(c7); gw[8] += dw_sum(c8);
+    gw[0] += v16_sum(c0); gw[1] += v16_sum(c1); gw[2] += v16_sum(c2);
+    gw[3] += v16_sum(c3); gw[4] += v16_sum(c4); gw[5] += v16_sum(c5);
+    gw[6] += v16_sum(c6); gw[7] += v16_sum(c7); gw[8] += v16_sum(c8);
 }
 
 // MARK: one wrapper per ISA level
