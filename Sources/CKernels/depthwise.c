@@ -66,14 +66,30 @@ CK_INLINE void dw_rows(const float *src, long pitch, const float *w, float bias,
     }
 }
 
+/// Row r's last, partial vector of gy (its `rest` lanes from `full` on, zeros above): a whole
+/// masked vector when it stays inside the plane (the lanes past width belong to the next row),
+/// else lane by lane.
+CK_INLINE vf dw_gy_tail(const float *d, long r, long ldg, long rows, long full, long rest, vi inside) {
+    if (r * ldg + full + 16 <= rows * ldg) return (vf)((vi)v16_load(d + full) & inside);
+    float t[16] = {0};
+    for (long k = 0; k < rest; k++) t[k] = d[full + k];
+    return v16_load(t);
+}
+
+/// gw[q] += the lanes of c_q summed (v16_sum's pairwise tree), for the nine taps.
+CK_INLINE void dw_add_sums(float *gw, vf c0, vf c1, vf c2, vf c3, vf c4, vf c5, vf c6, vf c7, vf c8) {
+    gw[0] += v16_sum(c0); gw[1] += v16_sum(c1); gw[2] += v16_sum(c2);
+    gw[3] += v16_sum(c3); gw[4] += v16_sum(c4); gw[5] += v16_sum(c5);
+    gw[6] += v16_sum(c6); gw[7] += v16_sum(c7); gw[8] += v16_sum(c8);
+}
+
 /// The nine dot products of the rows of gy with the shifted rows of src, in nine accumulators;
 /// the last vector of a row has the lanes past width zeroed in both factors.
 CK_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
                        long rows, long width, float *gw, const ck_depthwise_next *next) {
     vf c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0}, c6 = {0}, c7 = {0}, c8 = {0};
     const long full = width & ~15L, rest = width - full;
-    const vi lanes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    const vi inside = lanes < (int)rest;
+    const vi inside = v16_lanes_below(rest);
     for (long r = 0; r < rows; r++) {
         dw_prefetch(next, r, rows);
         const float *d = gy + r * ldg, *s0 = src + r * pitch, *s1 = s0 + pitch, *s2 = s1 + pitch;
@@ -87,16 +103,7 @@ CK_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
             a0 = n0, a1 = n1, a2 = n2;
         }
         if (rest) {
-            // A whole vector when it stays inside the plane (its lanes past width belong to the
-            // next row), else lane by lane.
-            vf v;
-            if (r * ldg + full + 16 <= rows * ldg) {
-                v = (vf)((vi)v16_load(d + full) & inside);
-            } else {
-                float t[16] = {0};
-                for (long k = 0; k < rest; k++) t[k] = d[full + k];
-                v = v16_load(t);
-            }
+            const vf v = dw_gy_tail(d, r, ldg, rows, full, rest, inside);
             const vf n0 = v16_load(s0 + full + 16), n1 = v16_load(s1 + full + 16), n2 = v16_load(s2 + full + 16);
 #define DW_IN(x) ((vf)((vi)(x) & inside))
             c0 += v * DW_IN(a0); c1 += v * DW_IN(DW_SHIFT1(a0, n0)); c2 += v * DW_IN(DW_SHIFT2(a0, n0));
@@ -105,9 +112,7 @@ CK_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
 #undef DW_IN
         }
     }
-    gw[0] += v16_sum(c0); gw[1] += v16_sum(c1); gw[2] += v16_sum(c2);
-    gw[3] += v16_sum(c3); gw[4] += v16_sum(c4); gw[5] += v16_sum(c5);
-    gw[6] += v16_sum(c6); gw[7] += v16_sum(c7); gw[8] += v16_sum(c8);
+    dw_add_sums(gw, c0, c1, c2, c3, c4, c5, c6, c7, c8);
 }
 
 /// dw_rows (bias 0) and dw_taps over the same rows of src in one pass: each row vector of src is
@@ -119,8 +124,7 @@ CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out,
     const vf w6 = v16_splat(w[6]), w7 = v16_splat(w[7]), w8 = v16_splat(w[8]);
     vf c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0}, c6 = {0}, c7 = {0}, c8 = {0};
     const long full = width & ~15L, rest = width - full;
-    const vi lanes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    const vi inside = lanes < (int)rest;
+    const vi inside = v16_lanes_below(rest);
     for (long r = 0; r < rows; r++) {
         dw_prefetch(next, r, rows);
         const float *s0 = src + r * pitch, *s1 = s0 + pitch, *s2 = s1 + pitch, *d = gy + r * ldg;
@@ -145,13 +149,7 @@ CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out,
                     v16_store(v, t);
                     for (long k = 0; k < rest; k++) y[o + k] = accumulate ? y[o + k] + t[k] : t[k];
                 }
-                if (r * ldg + full + 16 <= rows * ldg) {
-                    g = (vf)((vi)v16_load(d + full) & inside);
-                } else {
-                    float u[16] = {0};
-                    for (long k = 0; k < rest; k++) u[k] = d[full + k];
-                    g = v16_load(u);
-                }
+                g = dw_gy_tail(d, r, ldg, rows, full, rest, inside);
 #define DW_IN(x) x = (vf)((vi)(x) & inside)
                 DW_IN(p0); DW_IN(p1); DW_IN(p2); DW_IN(p3); DW_IN(p4); DW_IN(p5); DW_IN(p6); DW_IN(p7); DW_IN(p8);
 #undef DW_IN
@@ -160,9 +158,7 @@ CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out,
             c5 += g * p5; c6 += g * p6; c7 += g * p7; c8 += g * p8;
         }
     }
-    gw[0] += v16_sum(c0); gw[1] += v16_sum(c1); gw[2] += v16_sum(c2);
-    gw[3] += v16_sum(c3); gw[4] += v16_sum(c4); gw[5] += v16_sum(c5);
-    gw[6] += v16_sum(c6); gw[7] += v16_sum(c7); gw[8] += v16_sum(c8);
+    dw_add_sums(gw, c0, c1, c2, c3, c4, c5, c6, c7, c8);
 }
 
 // MARK: one wrapper per ISA level

@@ -19,14 +19,7 @@
 #define CK_NV 2
 #define CK_DMR 2
 #define CK_DNR 4
-#include "gemm_tiles.h"
-#undef CK_TARGET
-#undef CK_SUFFIX
-#undef CK_VL
-#undef CK_MR
-#undef CK_NV
-#undef CK_DMR
-#undef CK_DNR
+#include "gemm_tiles.h"  // which #undefs the parameters
 
 // AVX-512: 32 registers of 16 floats: an 8 × 48 tile (24 accumulators), 4 × 4 dots.
 #define CK_TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
@@ -36,14 +29,7 @@
 #define CK_NV 3
 #define CK_DMR 4
 #define CK_DNR 4
-#include "gemm_tiles.h"
-#undef CK_TARGET
-#undef CK_SUFFIX
-#undef CK_VL
-#undef CK_MR
-#undef CK_NV
-#undef CK_DMR
-#undef CK_DNR
+#include "gemm_tiles.h"  // which #undefs the parameters
 #endif
 
 const ck_sgemm_kernels *ck_sgemm_kernels_for_isa(void) {

@@ -190,3 +190,11 @@ static const ck_sgemm_kernels CK_NAME(ck_sgemm_kernels_) = {
 #undef HALF2
 #undef HALF1
 #undef COMBINE
+// This level's parameters, set by gemm_tiles.c before each inclusion.
+#undef CK_TARGET
+#undef CK_SUFFIX
+#undef CK_VL
+#undef CK_MR
+#undef CK_NV
+#undef CK_DMR
+#undef CK_DNR

@@ -69,4 +69,10 @@ V16_INLINE vf v16_exp_np(vf x0) {
     return y * (vf)((n1 + 127) << 23) * (vf)((n2 + 127) << 23);
 }
 
+/// All ones in the lanes below n, zeros from lane n on (a mask for a row's last, partial vector).
+V16_INLINE vi v16_lanes_below(long n) {
+    const vi lanes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    return lanes < (int)n;
+}
+
 #endif

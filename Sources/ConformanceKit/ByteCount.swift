@@ -25,14 +25,8 @@ public enum ByteCount {
 
     private static func bytes(_ t: Tensor) -> Int { t.numel * t.dtype.itemSize }
 
+    /// The tensors among the arguments, those in lists included (`flatten`).
     private static func tensors(_ args: [String: Value]) -> [Tensor] {
-        func collect(_ v: Value) -> [Tensor] {
-            switch v {
-            case .tensor(let t): return [t]
-            case .list(let vs): return vs.flatMap(collect)
-            default: return []
-            }
-        }
-        return args.values.flatMap(collect)
+        args.values.flatMap(flatten).compactMap { $0 }
     }
 }

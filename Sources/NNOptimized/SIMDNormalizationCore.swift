@@ -208,8 +208,9 @@ struct RowGroups {
                                     var sumG = 0.0, sumGX = 0.0
                                     for row in rows(ofGroup: s) {
                                         sums[row] = rowGradientSums(gp + row * inner, xp + row * inner, stats.mean[s])
-                                        sumG += weightOf(row % channels) * sums[row].0
-                                        sumGX += weightOf(row % channels) * sums[row].1
+                                        let wc = weightOf(row % channels)
+                                        sumG += wc * sums[row].0
+                                        sumGX += wc * sums[row].1
                                     }
                                     for row in rows(ofGroup: s) { rowGradient(row, s, sumG, sumGX, into: out) }
                                 }
