@@ -34,12 +34,11 @@ private let toyCases = #"""
       "expect": {"output": {"shape": [1], "dtype": "float32", "data": [0]}}}]}
     """#
 
-/// A fresh directory holding `toy.json` (case ids `toy/<name>`); returns the directory.
-private func toyFixtures() throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nnconf-check-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+/// A fresh directory holding `toy.json` (case ids `toy/<name>`).
+private func toyFixtures() throws -> TemporaryDirectory {
+    let dir = try TemporaryDirectory("nnconf-check")
     try toyCases.write(to: dir.appendingPathComponent("toy.json"), atomically: true, encoding: .utf8)
-    return dir.path
+    return dir
 }
 
 /// The comments of the issues a `withKnownIssue` block recorded, with their lines.
@@ -58,7 +57,8 @@ private final class IssueLog: Sendable {
         .appendingPathComponent("Fixtures").path
 
     @Test func recordsOneIssuePerFailingCaseAtTheCallersLine() throws {
-        let dir = try toyFixtures()
+        let scratch = try toyFixtures(), dir = scratch.path
+        defer { scratch.remove() }
         let log = IssueLog()
         var summary: ConformanceSummary?
         var callLine = 0
@@ -77,7 +77,9 @@ private final class IssueLog: Sendable {
     }
 
     @Test func aCorrectBackendPassesWithUnsupportedCountedNotFailed() throws {
-        let s = try checkConformance(of: rightBackend, fixtures: try toyFixtures())
+        let scratch = try toyFixtures()
+        defer { scratch.remove() }
+        let s = try checkConformance(of: rightBackend, fixtures: scratch.path)
         #expect(s.passed)
         #expect(s.counts.pass == 1 && s.counts.unsupported == 2 && s.problems.isEmpty)
         #expect(s.unsupportedOps.map(\.op) == ["sigmoid", "tanh"])
@@ -86,7 +88,8 @@ private final class IssueLog: Sendable {
     }
 
     @Test func unsupportedFailsWhenNotAllowed() throws {
-        let dir = try toyFixtures()
+        let scratch = try toyFixtures(), dir = scratch.path
+        defer { scratch.remove() }
         let log = IssueLog()
         try withKnownIssue {
             try checkConformance(of: rightBackend, fixtures: dir, allowUnsupported: false)
@@ -98,7 +101,8 @@ private final class IssueLog: Sendable {
     }
 
     @Test func aRunWhereNothingPassesIsAnIssue() throws {
-        let dir = try toyFixtures()
+        let scratch = try toyFixtures(), dir = scratch.path
+        defer { scratch.remove() }
         let log = IssueLog()
         try withKnownIssue {
             try checkConformance(of: rightBackend, fixtures: dir, filter: "tanh")
@@ -115,7 +119,8 @@ private final class IssueLog: Sendable {
     }
 
     @Test func filterSelectsCasesAndSetupMistakesThrow() throws {
-        let dir = try toyFixtures()
+        let scratch = try toyFixtures(), dir = scratch.path
+        defer { scratch.remove() }
         let s = try checkConformance(of: halfRightBackend, fixtures: dir, filter: "^toy/relu")
         #expect(s.results.map(\.id) == ["toy/relu_ok"] && s.passed)
         #expect(throws: ConformanceCheckError.noCases(fixtures: dir, filter: "conv")) {
@@ -135,7 +140,8 @@ private final class IssueLog: Sendable {
 
     @Test func resolutionOrderWorkingDirectoryFileDirectoryPackageRoot() throws {
         let fm = FileManager.default
-        let pkg = fm.temporaryDirectory.appendingPathComponent("nnconf-pkg-\(UUID().uuidString)").path
+        let scratch = try TemporaryDirectory("nnconf-pkg"), pkg = scratch.path
+        defer { scratch.remove() }
         try fm.createDirectory(atPath: pkg + "/Tests/MyTests", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: pkg + "/fixtures-in-root", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: pkg + "/Tests/MyTests/fixtures-by-test", withIntermediateDirectories: true)
@@ -167,7 +173,8 @@ final class ConformanceCheckXCTests: XCTestCase {
     }
 
     func testFailingCasesAreXCTestFailuresAtTheCallersLine() throws {
-        let dir = try toyFixtures()
+        let scratch = try toyFixtures(), dir = scratch.path
+        defer { scratch.remove() }
         capturing = true
         let line = #line; let summary = try checkConformance(of: halfRightBackend, fixtures: dir)
         capturing = false

@@ -75,7 +75,7 @@ import Testing
         """#
 
     static let fakePath: String = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nnconf-exec-tests-\(getpid())")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nnconf-exec-tests")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("fake_backend.py").path
         try? fakeSource.write(toFile: path, atomically: true, encoding: .utf8)

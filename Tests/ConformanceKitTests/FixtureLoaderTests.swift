@@ -5,8 +5,8 @@ import Testing
 
 /// Writes `text` to a fresh temporary file and loads it as a fixture file named `name`.
 func load(_ text: String, name: String = "t") throws -> FixtureFile {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nnconf-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = try TemporaryDirectory("nnconf-tests")
+    defer { dir.remove() }
     let url = dir.appendingPathComponent("\(name).json")
     try text.write(to: url, atomically: true, encoding: .utf8)
     return FixtureLoader.loadFile(path: url.path, relativeName: name)
@@ -101,7 +101,8 @@ func invalidMessage(_ c: FixtureCase) -> String? {
     }
 
     @Test func directoriesAreSearchedRecursivelyAndIdsAreRelative() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nnconf-dir-\(UUID().uuidString)")
+        let dir = try TemporaryDirectory("nnconf-dir")
+        defer { dir.remove() }
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("conv"), withIntermediateDirectories: true)
         try file(#"{"name": "x", "call": "relu"}"#).write(to: dir.appendingPathComponent("conv/conv2d.json"), atomically: true, encoding: .utf8)
         try "not json".write(to: dir.appendingPathComponent("broken.json"), atomically: true, encoding: .utf8)

@@ -15,9 +15,8 @@ import Testing
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
-    static func fixtures() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nnconf-isolation-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    static func fixtures() throws -> TemporaryDirectory {
+        let dir = try TemporaryDirectory("nnconf-isolation")
         let relu = { (name: String) in
             #"{"name": "\#(name)", "call": "relu", "args": {"input": {"shape": [3], "dtype": "float32", "data": [1, -2, 3], "requires_grad": true}}, "#
                 + #""expect": {"output": {"shape": [3], "dtype": "float32", "data": [1, 0, 3]}}, "#
@@ -29,10 +28,12 @@ import Testing
     }
 
     /// Runs the binary; returns its exit status and the report it wrote.
-    static func run(_ dir: URL, _ extra: [String], trap: String? = nil, kind: String? = nil) throws -> (Int32, Report) {
+    static func run(_ dir: TemporaryDirectory, _ extra: [String], trap: String? = nil, kind: String? = nil) throws -> (Int32, Report) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try #require(binary))
-        let json = FileManager.default.temporaryDirectory.appendingPathComponent("nnconf-isolation-report-\(UUID().uuidString).json").path
+        let out = try TemporaryDirectory("nnconf-isolation-report")
+        defer { out.remove() }
+        let json = out.appendingPathComponent("report.json").path
         p.arguments = ["run", dir.path, "--json", json, "--html", "", "--junit", "", "--markdown", "", "--time-budget", "0", "--quiet"] + extra
         var env = ProcessInfo.processInfo.environment
         env["NNCONF_TEST_TRAP_CASE"] = trap
@@ -46,6 +47,7 @@ import Testing
 
     @Test(.enabled(if: binary != nil)) func aTrapBecomesThatCasesErrorAndTheOthersKeepTheirResults() throws {
         let dir = try Self.fixtures()
+        defer { dir.remove() }
         let (status, report) = try Self.run(dir, ["--backend", "all"], trap: "t/b")
         #expect(status == 1)
         let rows = report.cases.map { "\($0.id) \($0.backend) \($0.status.rawValue)" }
@@ -62,6 +64,7 @@ import Testing
 
     @Test(.enabled(if: binary != nil)) func aStackOverflowOnOneBackendIsIsolatedToo() throws {
         let dir = try Self.fixtures()
+        defer { dir.remove() }
         let (status, report) = try Self.run(dir, ["--backend", "all", "--filter", "t/"], trap: "t/c@optimized", kind: "stack")
         #expect(status == 1)
         let rows = report.cases.map { "\($0.id) \($0.backend) \($0.status.rawValue)" }
@@ -78,6 +81,7 @@ import Testing
     /// Without a trap, an isolated run and an in-process run report the same verdicts.
     @Test(.enabled(if: binary != nil)) func isolatedAndInProcessRunsAgree() throws {
         let dir = try Self.fixtures()
+        defer { dir.remove() }
         let (s1, isolated) = try Self.run(dir, ["--shard", "1/1"])
         let (s2, inProcess) = try Self.run(dir, ["--shard", "1/1", "--no-isolation"], trap: "t/a")
         #expect(s1 == 0 && s2 == 0)

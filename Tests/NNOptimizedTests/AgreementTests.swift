@@ -97,6 +97,7 @@ import NNReference
     func loadFixture(_ text: String) throws -> FixtureFile {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nnconf-agree-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("case.json")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return FixtureLoader.loadFile(path: url.path, relativeName: "case")
