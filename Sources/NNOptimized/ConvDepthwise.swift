@@ -31,7 +31,7 @@ struct DepthwiseConvolution {
             return
         }
         if let f = flat {
-            Threads.forEach(batch * Cin, costPerItem: m * K * f.span) { r in
+            SIMDParallel.forEach(batch * Cin, costPerItem: m * K * f.span) { r in
                 BLASKernels.scratch(f.volume + f.span) { (buffer: UnsafeMutablePointer<T>) in
                     let xpad = buffer, acc = buffer + f.volume
                     for item in r {
@@ -50,7 +50,7 @@ struct DepthwiseConvolution {
             }
             return
         }
-        Threads.forEach(batch * Cout, costPerItem: K * P) { r in
+        SIMDParallel.forEach(batch * Cout, costPerItem: K * P) { r in
             for item in r {
                 let (b, oc) = item.quotientAndRemainder(dividingBy: Cout)
                 let xp = x + (b * Cin + oc / m) * IV, yp = y + item * P, wr = weight + oc * K
@@ -103,7 +103,7 @@ struct DepthwiseConvolution {
             let reach = f.offsets.last ?? 0
             let reversed = f.offsets.map { reach - $0 }
             let extended = f.volume + 2 * reach
-            Threads.forEach(batch * Cin, costPerItem: m * K * f.volume) { r in
+            SIMDParallel.forEach(batch * Cin, costPerItem: m * K * f.volume) { r in
                 BLASKernels.scratch(f.volume + extended) { (buffer: UnsafeMutablePointer<T>) in
                     let gxpad = buffer, gyext = buffer + f.volume
                     gyext.update(repeating: 0, count: extended)
@@ -122,7 +122,7 @@ struct DepthwiseConvolution {
             }
             return
         }
-        Threads.forEach(batch * Cin, costPerItem: m * K * P) { r in
+        SIMDParallel.forEach(batch * Cin, costPerItem: m * K * P) { r in
             for item in r {
                 let (b, c) = item.quotientAndRemainder(dividingBy: Cin)
                 let gxp = gx + item * IV
@@ -142,7 +142,7 @@ struct DepthwiseConvolution {
         let geo = geometry, P = geo.positionCount, IV = geo.imageVolume, K = geo.kernelVolume
         let (Cin, Cout, m, sw) = (inChannels, outChannels, multiplier, geo.sw)
         if let f = flat {
-            Threads.forEach(Cout, costPerItem: batch * K * f.span) { r in
+            SIMDParallel.forEach(Cout, costPerItem: batch * K * f.span) { r in
                 BLASKernels.scratch(f.volume + f.span) { (buffer: UnsafeMutablePointer<T>) in
                     let xpad = buffer, gyflat = buffer + f.volume
                     for oc in r {
@@ -159,7 +159,7 @@ struct DepthwiseConvolution {
             }
             return
         }
-        Threads.forEach(Cout, costPerItem: batch * K * P) { r in
+        SIMDParallel.forEach(Cout, costPerItem: batch * K * P) { r in
             for oc in r {
                 let gwr = gw + oc * K
                 for b in 0..<batch {

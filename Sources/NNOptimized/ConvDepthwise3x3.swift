@@ -47,7 +47,7 @@ struct Depthwise3x3 {
         let imagePlane = g.ih * g.iw, plane = g.oh * g.ow
         // Call (item, z, k) reads image plane item·slices + z and writes output plane
         // (item·m + k)·slices + z (item = b·Cin + c, output channel c·m + k).
-        Self.parallel(batch * Cin, costPerItem: m * 9 * slices * plane) { r in
+        SIMDParallel.forEach(batch * Cin, costPerItem: m * 9 * slices * plane, piecesPerCore: 8) { r in
             Self.scratch(xRows * xPitch) { (xpad: UnsafeMutablePointer<T>) in
                 for item in r {
                     for z in 0..<slices {
@@ -79,7 +79,7 @@ struct Depthwise3x3 {
         let imagePlane = g.ih * g.iw, plane = g.oh * g.ow
         var partial = [T](repeating: 0, count: gw == nil ? 0 : batch * Cout * 9)
         BLASKernels.writing(&partial) { partial in
-            Self.parallel(batch * Cin, costPerItem: m * 18 * slices * plane) { r in
+            SIMDParallel.forEach(batch * Cin, costPerItem: m * 18 * slices * plane, piecesPerCore: 8) { r in
                 Self.scratch(gRows * gPitch) { (gpad: UnsafeMutablePointer<T>) in
                     var sums = [T](repeating: 0, count: 9)
                     // Call (item, z, k) reads ∂y plane (item·m + k)·slices + z, image plane
@@ -151,24 +151,6 @@ struct Depthwise3x3 {
     private func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
     private func mutableFloats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
         UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
-    }
-
-    /// `body` over ranges covering `0..<count` once each: `Threads.forEach`'s rule for whether to
-    /// split, but into up to 8 ranges per core, handed out as threads come free (on a shared
-    /// machine a thread that was descheduled does not hold up the whole call). Items write only
-    /// what they own, so results do not depend on the split.
-    private static func parallel(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) {
-        let chunks = min(count, 8 * Threads.cores)
-        guard chunks > 1, Threads.cores > 1, count &* max(costPerItem, 1) >= Threads.minimumParallelWork else {
-            if count > 0 { body(0..<count) }
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            let work = ThreadsUnchecked(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { k in
-                work.value(count * k / chunks ..< count * (k + 1) / chunks)
-            }
-        }
     }
 
     /// Image plane `(i, j)` to `xpad[i + ph][j + pw]`, as far as `xpad`'s `ow + 2` columns reach.

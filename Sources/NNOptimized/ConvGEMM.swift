@@ -14,7 +14,7 @@
 /// small images put several batch elements side by side in one GEMM (more columns per GEMM),
 /// large ones are cut into blocks of positions, and if one block of positions is still too
 /// large the image channels of a group are split too (accumulating over the GEMM's inner
-/// dimension). OpenBLAS threads each GEMM; the packing loops between GEMMs use `Threads`.
+/// dimension). OpenBLAS threads each GEMM; the packing loops between GEMMs use `SIMDParallel`.
 struct ConvProblem {
     let geometry: ConvGeometry
     let batch: Int
@@ -182,7 +182,7 @@ struct ConvProblem {
                                        into cols: UnsafeMutablePointer<T>) {
         let geo = geometry, K = geo.kernelVolume, IV = geo.imageVolume, pn = positions.count
         let L = n * pn, batchStride = imageChannels * IV
-        Threads.forEach(n * channels, costPerItem: K * pn) { r in
+        SIMDParallel.forEach(n * channels, costPerItem: K * pn) { r in
             for item in r {
                 let (c, b) = item.quotientAndRemainder(dividingBy: n)
                 geo.im2col(image + b * batchStride + c * IV, cols + c * K * L + b * pn, ld: L, positions: positions)
@@ -196,7 +196,7 @@ struct ConvProblem {
                                      into image: UnsafeMutablePointer<T>) {
         let geo = geometry, K = geo.kernelVolume, IV = geo.imageVolume, pn = positions.count
         let L = n * pn, batchStride = imageChannels * IV
-        Threads.forEach(n * channels, costPerItem: K * pn) { r in
+        SIMDParallel.forEach(n * channels, costPerItem: K * pn) { r in
             for item in r {
                 let (c, b) = item.quotientAndRemainder(dividingBy: n)
                 geo.col2im(cols + c * K * L + b * pn, ld: L, image + b * batchStride + c * IV, positions: positions)

@@ -341,7 +341,7 @@ enum ConvKernels {
     static func gather<T: BLASScalar>(_ src: UnsafePointer<T>, batchStride: Int, batches n: Int, channels: Int,
                                       plane: Int, into dst: UnsafeMutablePointer<T>) {
         let ld = n * plane
-        Threads.forEach(channels * n, costPerItem: plane) { r in
+        SIMDParallel.forEach(channels * n, costPerItem: plane) { r in
             for item in r {
                 let (c, b) = item.quotientAndRemainder(dividingBy: n)
                 (dst + c * ld + b * plane).update(from: src + b * batchStride + c * plane, count: plane)
@@ -353,7 +353,7 @@ enum ConvKernels {
     static func scatter<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>, batchStride: Int,
                                        batches n: Int, channels: Int, plane: Int) {
         let ld = n * plane
-        Threads.forEach(channels * n, costPerItem: plane) { r in
+        SIMDParallel.forEach(channels * n, costPerItem: plane) { r in
             for item in r {
                 let (c, b) = item.quotientAndRemainder(dividingBy: n)
                 (dst + b * batchStride + c * plane).update(from: src + c * ld + b * plane, count: plane)
@@ -364,7 +364,7 @@ enum ConvKernels {
     /// Adds `bias[c]` to every element of plane `(b, c)` of `[batches, channels, plane]`.
     static func addBias<T: BLASScalar>(_ bias: [T], to y: UnsafeMutablePointer<T>, batches: Int, channels: Int, plane: Int) {
         BLASKernels.reading(bias) { b in
-            Threads.forEach(batches * channels, costPerItem: plane) { r in
+            SIMDParallel.forEach(batches * channels, costPerItem: plane) { r in
                 for item in r {
                     let v = SIMD16<T>(repeating: b[item % channels]), s = b[item % channels]
                     let p = y + item * plane
@@ -384,7 +384,7 @@ enum ConvKernels {
     static func biasGradient<T: BLASScalar>(_ gy: [T], batches: Int, channels: Int, plane: Int) -> [T] {
         BLASKernels.reading(gy) { g in
             BLASKernels.zeroed(channels) { out in
-                Threads.forEach(channels, costPerItem: batches * plane) { r in
+                SIMDParallel.forEach(channels, costPerItem: batches * plane) { r in
                     for c in r {
                         var s: T = 0
                         for b in 0..<batches { s += sum(g + (b * channels + c) * plane, plane) }

@@ -143,13 +143,13 @@ struct ImplicitConvolution {
         Columns.of(problem, image) { columns in
             let chunks = (Cig + max(1, Self.depthTarget / T) - 1) / max(1, Self.depthTarget / T)
             let blockChannels = (Cig + chunks - 1) / chunks
-            let panels = ColumnPanels(columns: columns.count, width: nr, groups: G, cores: Threads.cores,
+            let panels = ColumnPanels(columns: columns.count, width: nr, groups: G, cores: SIMDParallel.cores,
                                       maxPanels: max(1, min(Self.outputBlockTarget / (a.panels * mr),
                                                             Self.packedBudget / (blockChannels * T)) / nr))
             let ldc = panels.maxPanels * nr
             let tile = kernels.tile!
             BLASKernels.reading(a.data) { aData in
-                Threads.forEach(G * panels.blocks, costPerItem: 2 * M * a.depth * ldc) { items in
+                SIMDParallel.forEach(G * panels.blocks, costPerItem: 2 * M * a.depth * ldc) { items in
                     let packed = UnsafeMutablePointer<Float>.allocate(capacity: blockChannels * T * ldc)
                     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: columns.layout == nil ? T * ldc : 1)
                     let block = UnsafeMutablePointer<Float>.allocate(capacity: a.panels * mr * ldc)

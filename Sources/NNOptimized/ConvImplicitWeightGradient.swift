@@ -19,13 +19,13 @@ extension ImplicitConvolution {
     }
 
     /// Channel blocks of at most `maxChannels`, at least two per core where the channels allow,
-    /// and as many for each core where they allow (`Threads.forEach` hands each core an equal
-    /// share of the items, so 5 blocks on 2 cores would leave one idle for a block's time).
+    /// and a multiple of the cores where they allow (the workers take blocks as they come free, so 5
+    /// blocks on 2 cores would leave one idle for a block's time).
     private func channelBlocks(maxChannels: Int) -> (count: Int, channels: Int) {
         let Cig = problem.imageGroup, G = problem.groups
         var count = (Cig + maxChannels - 1) / maxChannels
-        if G * count < 2 * Threads.cores { count = min(Cig, (2 * Threads.cores + G - 1) / G) }
-        while (G * count) % Threads.cores != 0 && count < Cig { count += 1 }
+        if G * count < 2 * SIMDParallel.cores { count = min(Cig, (2 * SIMDParallel.cores + G - 1) / G) }
+        while (G * count) % SIMDParallel.cores != 0 && count < Cig { count += 1 }
         let channels = (Cig + count - 1) / count
         return ((Cig + channels - 1) / channels, channels)
     }
@@ -120,7 +120,7 @@ extension ImplicitConvolution {
                                      _ body: (_ g: Int, _ c0: Int, _ cn: Int, _ rows: UnsafeMutablePointer<UnsafePointer<Float>?>,
                                               _ taps: UnsafePointer<Int>) -> Void) {
         let T = taps, Cig = problem.imageGroup
-        Threads.forEach(problem.groups * blocks.count, costPerItem: costPerItem) { items in
+        SIMDParallel.forEach(problem.groups * blocks.count, costPerItem: costPerItem) { items in
             let rows = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: kernels.dot_mr + kernels.dot_nr)
             let taps = UnsafeMutablePointer<Int>.allocate(capacity: blocks.channels * T)
             defer { rows.deallocate(); taps.deallocate() }

@@ -66,7 +66,7 @@ struct PaddedLayout {
         var finite = [Bool](repeating: true, count: planes)
         finite.withUnsafeMutableBufferPointer { flags in
             let flags = flags.baseAddress!
-            Threads.forEach(planes, costPerItem: volume) { r in
+            SIMDParallel.forEach(planes, costPerItem: volume) { r in
                 for plane in r {
                     let s = src + plane * IV
                     pad(s, into: dst + plane * volume)
@@ -107,7 +107,7 @@ struct PaddedLayout {
     /// written), split across the cores.
     func spread<T: BLASScalar>(_ src: UnsafePointer<T>, planes: Int, stride: Int, into dst: UnsafeMutablePointer<T>) {
         let P = geometry.positionCount
-        Threads.forEach(planes, costPerItem: span) { r in
+        SIMDParallel.forEach(planes, costPerItem: span) { r in
             for plane in r { spread(src + plane * P, into: dst + plane * stride) }
         }
     }

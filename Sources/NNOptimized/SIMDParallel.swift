@@ -2,11 +2,13 @@ import Dispatch
 import Foundation
 import NNCore
 
-/// Splitting work across the cores, and building arrays in place, for the SIMD kernels.
+/// Splitting work across the cores, and building arrays in place, for the kernels.
 ///
 /// Every parallel loop hands each worker a disjoint range of independent items (rows, planes,
 /// channels), so results never depend on the number of threads: each item is computed by the
-/// same code in the same order whichever thread runs it.
+/// same code in the same order whichever thread runs it. OpenBLAS threads its own GEMMs, so these
+/// loops never run around a GEMM call: Dispatch workers nested around OpenBLAS's would
+/// oversubscribe the cores.
 enum SIMDParallel {
     /// The cores the kernels split work across.
     static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -15,21 +17,32 @@ enum SIMDParallel {
     /// costs more than the work.
     static let minimumParallelWork = 1 << 15
 
+    /// Ranges per core that `forEach` cuts its items into by default.
+    static let piecesPerCore = 4
+
     /// Calls `body` on ranges that together cover `0..<count` exactly once, concurrently when
     /// `count · costPerItem` is large enough (a cost of 0: always on the calling thread, for loops
     /// nested in a parallel one). `body` must only write what its items own.
+    ///
+    /// The items are cut into up to `piecesPerCore` ranges per core, which the workers take as they
+    /// come free (`concurrentPerform` hands out iterations in order): on a shared machine, a
+    /// worker that is descheduled for a while leaves its remaining ranges to the others instead of
+    /// holding up the whole call. Measured on the convolutions (2 cores, 4 alternating rounds):
+    /// medians 0.88 against 1.00 ms (depthwise forward), 15.8 against 17.3 ms (3×3, 256 channels,
+    /// backward) with 4 ranges per core against 1.
     @inline(__always)
-    static func forEach(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) {
+    static func forEach(_ count: Int, costPerItem: Int, piecesPerCore: Int = piecesPerCore,
+                        _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = min(count, cores)
-        guard chunks > 1, costPerItem > 0, count &* costPerItem >= minimumParallelWork else {
+        let pieces = min(count, cores * piecesPerCore)
+        guard cores > 1, pieces > 1, costPerItem > 0, count &* costPerItem >= minimumParallelWork else {
             body(0..<count)
             return
         }
         withoutActuallyEscaping(body) { body in
             let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { k in
-                work.value(count * k / chunks ..< count * (k + 1) / chunks)
+            DispatchQueue.concurrentPerform(iterations: pieces) { k in
+                work.value(count * k / pieces ..< count * (k + 1) / pieces)
             }
         }
     }
