@@ -60,25 +60,29 @@ struct ImplicitConvolution {
 
     /// The convolution `positions = bias + weight ⋆ image` (`T` is `Float`).
     func forward<T>(image: UnsafePointer<T>, weight: UnsafePointer<T>, bias: UnsafePointer<T>?, positions: UnsafeMutablePointer<T>) {
-        multiply(image: floats(image), weights: packWeight(floats(weight)), bias: bias.map(floats),
-                 positions: UnsafeMutableRawPointer(positions).assumingMemoryBound(to: Float.self))
+        multiply(image: floats(image), weights: packWeight(floats(weight)), bias: bias.map(floats), positions: mutableFloats(positions))
     }
 
     /// For the problem of `inputGradient(of:)`: `∂x = weightᵀ ⋆ ∂y` (`T` is `Float`).
     func inputGradient<T>(gy: UnsafePointer<T>, weight: UnsafePointer<T>, gx: UnsafeMutablePointer<T>) {
-        multiply(image: floats(gy), weights: packTransposedWeight(floats(weight)), bias: nil,
-                 positions: UnsafeMutableRawPointer(gx).assumingMemoryBound(to: Float.self))
+        multiply(image: floats(gy), weights: packTransposedWeight(floats(weight)), bias: nil, positions: mutableFloats(gx))
     }
 
-    /// `∂W += ∂y · columnsᵀ` (`T` is `Float`).
-    func weightGradient<T>(image: UnsafePointer<T>, positions: UnsafePointer<T>, into gw: UnsafeMutablePointer<T>) {
-        weightGradient(image: floats(image), positions: floats(positions),
-                       into: UnsafeMutableRawPointer(gw).assumingMemoryBound(to: Float.self))
+    /// `∂W += ∂y · columnsᵀ` (`T` is `Float`); returns whether it wrote `biasGradient` too.
+    func weightGradient<T>(image: UnsafePointer<T>, positions: UnsafePointer<T>, into gw: UnsafeMutablePointer<T>,
+                           biasGradient: UnsafeMutablePointer<T>?) -> Bool {
+        weightGradient(image: floats(image), positions: floats(positions), into: mutableFloats(gw),
+                       biasGradient: biasGradient.map(mutableFloats))
     }
 
     private func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
         precondition(T.self == Float.self)
         return UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+
+    private func mutableFloats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+        precondition(T.self == Float.self)
+        return UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
     }
 
     var taps: Int { problem.geometry.kernelVolume }

@@ -6,16 +6,32 @@ extension ImplicitConvolution {
     /// with `gradW` `[Cp, Cig·T]`, for stride 1 (`coversWeightGradient`; other strides use
     /// `ConvProblem`). Threads own disjoint blocks of image channels (columns of `gradW`), each
     /// looping over all the columns in order.
-    func weightGradient(image: UnsafePointer<Float>, positions gy: UnsafePointer<Float>, into gw: UnsafeMutablePointer<Float>) {
-        guard problem.batch * problem.geometry.positionCount > 0 && problem.positionGroup > 0 && problem.imageGroup > 0 else { return }
+    ///
+    /// With `biasGradient`, when this path reads ∂y whole (a finite image: see
+    /// `weightGradientSpread`), it also writes `∂bias[c] = Σ_b Σ_p ∂y[b, c, p]` there, summed as
+    /// `ConvKernels.biasGradient` sums (the same bits), and returns true; otherwise false.
+    @discardableResult
+    func weightGradient(image: UnsafePointer<Float>, positions gy: UnsafePointer<Float>, into gw: UnsafeMutablePointer<Float>,
+                        biasGradient: UnsafeMutablePointer<Float>? = nil) -> Bool {
+        let (N, Cp) = (problem.batch, problem.positionChannels)
+        guard N * problem.geometry.positionCount > 0 && problem.positionGroup > 0 && problem.imageGroup > 0 else { return false }
+        var summed = false
         Columns.of(problem, image) { columns in
             let layout = columns.layout!
-            if columns.finite {
-                weightGradientSpread(columns, layout, gy, gw)
-            } else {
-                weightGradient(columns, layout, gy, gw)
+            guard columns.finite else { return weightGradient(columns, layout, gy, gw) }
+            let sums = biasGradient.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: N * Cp) }
+            defer { sums?.deallocate() }
+            weightGradientSpread(columns, layout, gy, gw, planeSums: sums)
+            if let sums, let biasGradient {
+                for c in 0..<Cp {
+                    var s: Float = 0
+                    for b in 0..<N { s += sums[b * Cp + c] }
+                    biasGradient[c] = s
+                }
+                summed = true
             }
         }
+        return summed
     }
 
     /// Channel blocks of at most `maxChannels`, at least two per core where the channels allow,
@@ -34,7 +50,7 @@ extension ImplicitConvolution {
     /// so that each dot product runs over whole planes (`0 · x = 0` for the scratch columns' image
     /// values only when they are finite, hence the condition).
     private func weightGradientSpread(_ columns: Columns, _ layout: PaddedLayout, _ gy: UnsafePointer<Float>,
-                                      _ gw: UnsafeMutablePointer<Float>) {
+                                      _ gw: UnsafeMutablePointer<Float>, planeSums: UnsafeMutablePointer<Float>?) {
         let (N, Ci, Cp, Cig, Cpg, T) = (problem.batch, problem.imageChannels, problem.positionChannels, problem.imageGroup,
                                         problem.positionGroup, taps)
         let span = layout.span, rowsK = Cig * T
@@ -52,7 +68,7 @@ extension ImplicitConvolution {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: N * Cp * pitch * MemoryLayout<Float>.stride, alignment: 64)
         defer { raw.deallocate() }
         let spread = raw.bindMemory(to: Float.self, capacity: N * Cp * pitch)
-        layout.spread(gy, planes: N * Cp, stride: pitch, into: spread)
+        layout.spread(gy, planes: N * Cp, stride: pitch, into: spread, sums: planeSums)
         forEachChannelBlock(blocks, layout, costPerItem: 2 * Cpg * blocks.channels * T * N * span) { g, c0, cn, rows, taps in
             for j0 in stride(from: 0, to: span, by: length) {
                 let len = min(length, span - j0)

@@ -118,12 +118,17 @@ enum ConvOps {
                 }
                 grads[0] = BLASKernels.gradient(gx, like: input)
             }
+            // The implicit weight gradient may sum the bias gradient on its pass over ∂y.
+            let wantsBias = bias?.requiresGrad == true
+            var gb = [T](repeating: 0, count: wantsBias ? Cout : 0), summedBias = false
             if !depthwise && weight.requiresGrad {
                 let gw: [T] = BLASKernels.zeroed(w.count) { gw in
                     BLASKernels.reading(gy) { gy in
                         BLASKernels.reading(x) { x in
                             if let implicit, implicit.coversWeightGradient {
-                                implicit.weightGradient(image: x, positions: gy, into: gw)
+                                summedBias = BLASKernels.writing(&gb) { gb in
+                                    implicit.weightGradient(image: x, positions: gy, into: gw, biasGradient: wantsBias ? gb : nil)
+                                }
                             } else {
                                 gemm.weightGradient(image: x, positions: gy, into: gw)
                             }
@@ -133,7 +138,8 @@ enum ConvOps {
                 grads[1] = BLASKernels.gradient(gw, like: weight)
             }
             if let bias, bias.requiresGrad {
-                grads[2] = BLASKernels.gradient(ConvKernels.biasGradient(gy, batches: N, channels: Cout, plane: P), like: bias)
+                let gb = summedBias ? gb : ConvKernels.biasGradient(gy, batches: N, channels: Cout, plane: P)
+                grads[2] = BLASKernels.gradient(gb, like: bias)
             }
             return grads
         }

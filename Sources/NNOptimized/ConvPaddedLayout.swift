@@ -104,11 +104,16 @@ struct PaddedLayout {
     }
 
     /// `spread` of `planes` planes, `stride ≥ span` elements apart (the columns between are not
-    /// written), split across the cores.
-    func spread<T: BLASScalar>(_ src: UnsafePointer<T>, planes: Int, stride: Int, into dst: UnsafeMutablePointer<T>) {
+    /// written), split across the cores; with `sums`, also `sums[k] = ConvKernels.sum` of plane `k`
+    /// while it is in cache.
+    func spread<T: BLASScalar>(_ src: UnsafePointer<T>, planes: Int, stride: Int, into dst: UnsafeMutablePointer<T>,
+                               sums: UnsafeMutablePointer<T>? = nil) {
         let P = geometry.positionCount
         SIMDParallel.forEach(planes, costPerItem: span) { r in
-            for plane in r { spread(src + plane * P, into: dst + plane * stride) }
+            for plane in r {
+                spread(src + plane * P, into: dst + plane * stride)
+                sums?[plane] = ConvKernels.sum(src + plane * P, P)
+            }
         }
     }
 

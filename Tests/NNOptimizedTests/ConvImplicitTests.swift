@@ -54,4 +54,26 @@ import Testing
         try input.requiresGrad_()
         try check("conv2d", ["input": .tensor(input), "weight": .tensor(r.tensor([4, 3, 3, 3])), "padding": .int(1)])
     }
+
+    /// The weight gradient sums the bias gradient on its pass over ∂y (finite images); the sums
+    /// are those of the separate pass it replaces, bit for bit: with the weight frozen (the separate
+    /// pass) and with a non-finite image (the other weight-gradient path).
+    @Test func biasGradientFoldedIntoTheWeightGradientKeepsItsBits() throws {
+        var r = Random(31)
+        let x = r.tensor([3, 5, 23, 19]), w = r.tensor([6, 5, 3, 3], scale: 0.3), gy = r.tensor([3, 6, 23, 19], grad: false)
+        func biasGradient(image: Tensor, weightRequiresGrad: Bool) throws -> [Double] {
+            let (input, weight) = (image.clone(requiresGrad: true), w.clone(requiresGrad: weightRequiresGrad))
+            let bias = r.tensor([6])
+            let y = try #require(try optimized.call("conv2d", ["input": .tensor(input), "weight": .tensor(weight),
+                                                               "bias": .tensor(bias), "padding": .int(1)]).tensor)
+            try y.backward(gradient: gy)
+            return try #require(bias.grad).doubles
+        }
+        let folded = try biasGradient(image: x, weightRequiresGrad: true)
+        #expect(folded.map(\.bitPattern) == (try biasGradient(image: x, weightRequiresGrad: false)).map(\.bitPattern))
+        var values = x.doubles
+        values[100] = .nan
+        let nonFinite = Tensor(shape: x.shape, data: TensorData.float64(values).converted(to: .float32))
+        #expect(folded.map(\.bitPattern) == (try biasGradient(image: nonFinite, weightRequiresGrad: true)).map(\.bitPattern))
+    }
 }
