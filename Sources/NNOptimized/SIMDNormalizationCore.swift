@@ -1,3 +1,4 @@
+import CKernels
 import NNCore
 
 /// μ, r = 1/√(var + eps) and S = Σ(x − μ)² per group, and whether they came from the input (so
@@ -72,25 +73,21 @@ struct RowGroups {
         return s
     }
 
-    /// (Σ g, Σ g·(x − μ)) over a row, in Double as the reference (x − μ and its product with g
-    /// are then exact for float32).
-    @inline(__always) private func rowGradientSums<T: FloatScalar>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>, _ mu: T) -> (Double, Double) {
+    /// (Σ g, Σ g·(x − μ)) over row `row`, in Double as the reference (x − μ and its product with g
+    /// are then exact for float32); float32 rows prefetch row `next` meanwhile.
+    @inline(__always) private func rowGradientSums<T: FloatScalar>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>, _ mu: T,
+                                                                  row: Int, next: Int?) -> (Double, Double) {
+        let (gr, xr) = (g + row * inner, x + row * inner)
         if T.self == Float.self {
-            let gp = g.float, xp = x.float, m = SIMD8<Double>(repeating: Double(mu))
-            var sg = SIMD8<Double>(), sgx = sg, i = 0
-            while i + 8 <= inner {
-                let gv = SIMD8<Double>(UnsafeRawPointer(gp + i).loadUnaligned(as: SIMD8<Float>.self))
-                let xv = SIMD8<Double>(UnsafeRawPointer(xp + i).loadUnaligned(as: SIMD8<Float>.self))
-                sg += gv
-                sgx += gv * (xv - m)
-                i += 8
+            var out = (0.0, 0.0)
+            withUnsafeMutableBytes(of: &out) { out in
+                ck_norm_row_sums_f32(gr.float, xr.float, Float(mu), inner, next.map { g.float + $0 * inner },
+                                     next.map { x.float + $0 * inner }, out.baseAddress!.assumingMemoryBound(to: Double.self))
             }
-            var a = sg.sum(), b = sgx.sum()
-            while i < inner { a += Double(gp[i]); b += Double(gp[i]) * (Double(xp[i]) - Double(mu)); i += 1 }
-            return (a, b)
+            return out
         }
         var a = 0.0, b = 0.0
-        for i in 0..<inner { a += Double(g[i]); b += Double(g[i]) * (Double(x[i]) - Double(mu)) }
+        for i in 0..<inner { a += Double(gr[i]); b += Double(gr[i]) * (Double(xr[i]) - Double(mu)) }
         return (a, b)
     }
 
@@ -194,7 +191,7 @@ struct RowGroups {
                     let mu = stats.mean[s], src = gp + row * inner, xr = xp + row * inner, dst = out + row * inner
                     if T.self == Float.self {
                         let (av, bv, kv, m) = (Float(a), Float(b), Float(k), Float(mu))
-                        vmap2(inner, src.float, xr.float, dst.float, cost: 0) { gv, xv in gv * av + (xv - m) * bv + kv }
+                        ck_norm_row_grad_f32(src.float, xr.float, dst.float, inner, av, bv, m, kv)
                     } else {
                         for i in 0..<inner { dst[i] = src[i] * a + (xr[i] - mu) * b + k }
                     }
@@ -206,8 +203,10 @@ struct RowGroups {
                             SIMDParallel.forEach(groupCount, costPerItem: groupSize * 3) { r in
                                 for s in r {
                                     var sumG = 0.0, sumGX = 0.0
-                                    for row in rows(ofGroup: s) {
-                                        sums[row] = rowGradientSums(gp + row * inner, xp + row * inner, stats.mean[s])
+                                    var groupRows = rows(ofGroup: s).makeIterator(), next = groupRows.next()
+                                    while let row = next {
+                                        next = groupRows.next()
+                                        sums[row] = rowGradientSums(gp, xp, stats.mean[s], row: row, next: next)
                                         let wc = weightOf(row % channels)
                                         sumG += wc * sums[row].0
                                         sumGX += wc * sums[row].1
@@ -218,7 +217,10 @@ struct RowGroups {
                             return
                         }
                         SIMDParallel.forEach(rowCount, costPerItem: inner * 2) { r in
-                            for row in r { sums[row] = rowGradientSums(gp + row * inner, xp + row * inner, stats.mean[group(ofRow: row)]) }
+                            for row in r {
+                                let next = row + 1 < r.upperBound ? row + 1 : nil
+                                sums[row] = rowGradientSums(gp, xp, stats.mean[group(ofRow: row)], row: row, next: next)
+                            }
                         }
                         var sumG = [Double](repeating: 0, count: groupCount), sumGX = sumG
                         for row in 0..<rowCount {

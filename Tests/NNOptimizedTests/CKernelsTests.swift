@@ -4,8 +4,9 @@ import Testing
 
 /// The C row kernels (`Sources/CKernels`) at every ISA level this CPU supports (baseline, AVX2 +
 /// FMA, AVX-512), through the float32 contiguous-row paths of `softmax`, `log_softmax` and
-/// `cross_entropy`, against the reference backend: row lengths around the 16-lane vectors (tails),
-/// rows split across threads, and edge values. The level is restored afterwards.
+/// `cross_entropy` and the normalization backward's rows, against the reference backend: row
+/// lengths around the 16-lane vectors (tails), rows split across threads, and edge values. The
+/// level is restored afterwards.
 @Suite(.serialized) struct CKernelsTests {
     @Test func levelsAgreeWithReference() throws {
         let chosen = ck_isa_level()
@@ -24,6 +25,16 @@ import Testing
                 let ce: [String: Value] = ["input": .tensor(r.tensor(shape, scale: 4)),
                                            "target": .tensor(Tensor(shape: [shape[0]], int64: targets))]
                 try check("cross_entropy", ce, rtol: 1e-5, atol: 1e-5)
+            }
+            // Normalization rows: batch norm's channels a plane apart (group at a time, and rows
+            // shared out with few channels), group norm's contiguous blocks; planes around 16.
+            for shape in [[2, 3, 5, 3], [4, 9, 4, 4], [3, 8, 17, 1], [2, 16, 33, 2]] {
+                let c = shape[1]
+                try check("batch_norm", ["input": .tensor(r.tensor(shape, scale: 3)), "running_mean": .none, "running_var": .none,
+                                         "weight": .tensor(r.tensor([c])), "bias": .tensor(r.tensor([c])), "training": .bool(true)],
+                          rtol: 1e-4, atol: 1e-5)
+                try check("group_norm", ["input": .tensor(r.tensor(shape, scale: 3)), "num_groups": .int(c == 9 ? 3 : 1)],
+                          rtol: 1e-4, atol: 1e-5)
             }
             let edges: [Float] = [1e4, -1e4, 0, .nan, -.infinity, 3, 2, 1, -.infinity, -.infinity, 5, .infinity,
                                   -200, -100, -90, -87, 0, 0.5, -0.5, 7, 7, 7, 7, 7, -.infinity, 1e-30, -1e-30, 30, 20, 10, 0, -10, -20, -30]

@@ -16,6 +16,14 @@ void ck_softmax_row_f32(const float *x, float *y, long n, int log);
 /// The gradient of one row: softmax dx = y (g − Σ g y); log_softmax dx = g − e^y Σ g.
 void ck_softmax_row_backward_f32(const float *g, const float *y, float *dx, long n, int log);
 
+/// out[0] = Σ g, out[1] = Σ g·(x − mu) over a row of n floats, in double (the normalization
+/// backward's sums); prefetches the row at next_g/next_x (both NULL: none) meanwhile.
+void ck_norm_row_sums_f32(const float *g, const float *x, float mu, long n, const float *next_g, const float *next_x,
+                          double *out);
+
+/// dx = g·a + (x − mu)·b + k over a row of n floats (the normalization backward's ∂x).
+void ck_norm_row_grad_f32(const float *g, const float *x, float *dx, long n, float a, float b, float mu, float k);
+
 /// The ISA level in use: 2 = AVX-512 (F, DQ, BW, VL) + FMA, 1 = AVX2 + FMA, 0 = baseline.
 int ck_isa_level(void);
 

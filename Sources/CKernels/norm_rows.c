@@ -1,0 +1,97 @@
+#include "ckernels.h"
+
+#include "vec16.h"
+
+// The normalization backward's rows (SIMDNormalizationCore.swift), each body compiled per ISA
+// level as the softmax rows are.
+
+typedef double vd __attribute__((vector_size(64)));
+typedef float vf8 __attribute__((vector_size(32)));
+
+V16_INLINE vd nr_widen(const float *p) {
+    vf8 v;
+    memcpy(&v, p, sizeof v);
+    return __builtin_convertvector(v, vd);
+}
+
+/// The lanes added as a pairwise tree (halves, quarters, ...).
+V16_INLINE double nr_sum(vd v) {
+    double a[8];
+    memcpy(a, &v, sizeof a);
+    for (int k = 0; k < 4; k++) a[k] += a[k + 4];
+    for (int k = 0; k < 2; k++) a[k] += a[k + 2];
+    return a[0] + a[1];
+}
+
+/// Σ g and Σ g·(x − mu) in 8 double lanes over whole vectors, then the tail in order. Prefetches
+/// a cache line of `next_g` and `next_x` per line read, so the next row arrives while this one
+/// is summed: the rows of a batch-norm channel lie a plane apart, each too short a stream for the
+/// hardware prefetchers to ramp up on.
+V16_INLINE void nr_sums(const float *g, const float *x, float mu, long n, const float *next_g, const float *next_x,
+                        double *out) {
+    vd sg = {0}, sgx = {0}, m = (vd){0} + (double)mu;
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        if (next_g) {
+            __builtin_prefetch(next_g + i, 0, 2);
+            __builtin_prefetch(next_x + i, 0, 2);
+        }
+        vd g0 = nr_widen(g + i), g1 = nr_widen(g + i + 8);
+        sg += g0;
+        sg += g1;
+        sgx += g0 * (nr_widen(x + i) - m);
+        sgx += g1 * (nr_widen(x + i + 8) - m);
+    }
+    double a = nr_sum(sg), b = nr_sum(sgx);
+    for (; i < n; i++) {
+        a += (double)g[i];
+        b += (double)g[i] * ((double)x[i] - (double)mu);
+    }
+    out[0] = a;
+    out[1] = b;
+}
+
+/// dx = g·a + (x − mu)·b + k over a row.
+V16_INLINE void nr_grad(const float *g, const float *x, float *dx, long n, float a, float b, float mu, float k) {
+    long i = 0;
+    for (; i + 16 <= n; i += 16) v16_store(v16_load(g + i) * a + (v16_load(x + i) - mu) * b + k, dx + i);
+    for (; i < n; i++) dx[i] = g[i] * a + (x[i] - mu) * b + k;
+}
+
+#define NR_WRAPPERS(SUFFIX, TARGET)                                                                            \
+    TARGET static void ck_norm_row_sums_##SUFFIX(const float *g, const float *x, float mu, long n,             \
+                                                 const float *next_g, const float *next_x, double *out) {      \
+        nr_sums(g, x, mu, n, next_g, next_x, out);                                                            \
+    }                                                                                                          \
+    TARGET static void ck_norm_row_grad_##SUFFIX(const float *g, const float *x, float *dx, long n, float a,    \
+                                                 float b, float mu, float k) {                                 \
+        nr_grad(g, x, dx, n, a, b, mu, k);                                                                     \
+    }
+
+NR_WRAPPERS(generic, )
+#if defined(__x86_64__) || defined(__i386__)
+#define CK_X86 1
+NR_WRAPPERS(avx2, __attribute__((target("avx2,fma"))))
+NR_WRAPPERS(avx512, __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma"))))
+#endif
+
+void ck_norm_row_sums_f32(const float *g, const float *x, float mu, long n, const float *next_g, const float *next_x,
+                          double *out) {
+    switch (ck_isa_level()) {
+#ifdef CK_X86
+    case 2: ck_norm_row_sums_avx512(g, x, mu, n, next_g, next_x, out); return;
+    case 1: ck_norm_row_sums_avx2(g, x, mu, n, next_g, next_x, out); return;
+#endif
+    default: ck_norm_row_sums_generic(g, x, mu, n, next_g, next_x, out);
+    }
+}
+
+void ck_norm_row_grad_f32(const float *g, const float *x, float *dx, long n, float a, float b, float mu, float k) {
+    switch (ck_isa_level()) {
+#ifdef CK_X86
+    case 2: ck_norm_row_grad_avx512(g, x, dx, n, a, b, mu, k); return;
+    case 1: ck_norm_row_grad_avx2(g, x, dx, n, a, b, mu, k); return;
+#endif
+    default: ck_norm_row_grad_generic(g, x, dx, n, a, b, mu, k);
+    }
+}
