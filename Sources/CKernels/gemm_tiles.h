@@ -43,7 +43,7 @@ CK_TARGET static void CK_NAME(ck_sgemm_tile_)(long k, const float *a, const floa
         VEC bv[CK_NV];
         for (int v = 0; v < CK_NV; v++) bv[v] = LOADV(b + v * CK_VL);
         for (int r = 0; r < CK_MR; r++) {
-            VEC ar = (VEC){0} + a[r];
+            VEC ar = a[r] - (VEC){0};  // a splat (see v16_splat)
             for (int v = 0; v < CK_NV; v++) acc[r][v] += ar * bv[v];
         }
     }

@@ -29,7 +29,7 @@ V16_INLINE double nr_sum(vd v) {
 /// hardware prefetchers to ramp up on.
 V16_INLINE void nr_sums(const float *g, const float *x, float mu, long n, const float *next_g, const float *next_x,
                         double *out) {
-    vd sg = {0}, sgx = {0}, m = (vd){0} + (double)mu;
+    vd sg = {0}, sgx = {0}, m = (double)mu - (vd){0};
     long i = 0;
     for (; i + 16 <= n; i += 16) {
         if (next_g) {

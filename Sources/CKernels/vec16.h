@@ -14,7 +14,10 @@ typedef int vi __attribute__((vector_size(64)));
 
 #define V16_INLINE static inline __attribute__((always_inline))
 
-V16_INLINE vf v16_splat(float a) { return (vf){0} + a; }
+/// a in every lane. Written a − 0, which is a for every a, so the subtraction folds away and an
+/// FMA can take a from memory as an embedded broadcast; 0 + a would stay as an add, since it
+/// turns −0 into +0.
+V16_INLINE vf v16_splat(float a) { return a - (vf){0}; }
 V16_INLINE vf v16_load(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
 V16_INLINE void v16_store(vf v, float *p) { memcpy(p, &v, sizeof v); }
 /// The first n (< 16) floats at p in the low lanes, `pad` above.
