@@ -1,3 +1,5 @@
+import CKernels
+
 /// Planes laid out so that a stride-1 convolution reads each kernel tap as one contiguous run.
 ///
 /// Each image plane is copied into a zeroed plane of `dp × hp × wp` (`hp = oh + dh·(kh − 1)`, ...:
@@ -59,7 +61,7 @@ struct PaddedLayout {
     }
 
     /// Copies `planes` image planes into padded planes, split across the cores; returns whether
-    /// every value copied is finite.
+    /// every value copied is finite. Each row prefetches the same row of the next plane.
     @discardableResult
     func pad(_ src: UnsafePointer<Float>, planes: Int, into dst: UnsafeMutablePointer<Float>) -> Bool {
         let IV = geometry.imageVolume
@@ -68,17 +70,24 @@ struct PaddedLayout {
             let flags = flags.baseAddress!
             SIMDParallel.forEach(planes, costPerItem: volume) { r in
                 for plane in r {
-                    let s = src + plane * IV
-                    pad(s, into: dst + plane * volume)
+                    let s = src + plane * IV, d = dst + plane * volume, next = plane + 1 < r.upperBound ? s + IV : nil
+                    d.update(repeating: 0, count: volume)
                     var nonFinite = SIMD16<Float>()  // x − x: 0, or NaN for ±∞ and NaN
-                    forEachImageRow { i, _, n in
+                    forEachImageRow { i, p, n in
+                        if let next { ck_prefetch(next + i, n * MemoryLayout<Float>.stride) }
+                        ConvKernels.copy(s + i, into: d + p, n)
                         var k = 0
                         while k + 16 <= n {
                             let v = UnsafeRawPointer(s + i + k).loadUnaligned(as: SIMD16<Float>.self)
                             nonFinite += v - v
                             k += 16
                         }
-                        while k < n { nonFinite[0] += s[i + k] - s[i + k]; k += 1 }
+                        if k < n && n >= 16 {  // the last 16, again in part: the check is idempotent
+                            let v = UnsafeRawPointer(s + i + n - 16).loadUnaligned(as: SIMD16<Float>.self)
+                            nonFinite += v - v
+                        } else {
+                            while k < n { nonFinite[0] += s[i + k] - s[i + k]; k += 1 }
+                        }
                     }
                     flags[plane] = nonFinite.sum() == 0
                 }
@@ -105,12 +114,13 @@ struct PaddedLayout {
 
     /// `spread` of `planes` planes, `stride ≥ span` elements apart (the columns between are not
     /// written), split across the cores; with `sums`, also `sums[k] = ConvKernels.sum` of plane `k`
-    /// while it is in cache.
+    /// while it is in cache. Each plane prefetches the next.
     func spread<T: BLASScalar>(_ src: UnsafePointer<T>, planes: Int, stride: Int, into dst: UnsafeMutablePointer<T>,
                                sums: UnsafeMutablePointer<T>? = nil) {
         let P = geometry.positionCount
         SIMDParallel.forEach(planes, costPerItem: span) { r in
             for plane in r {
+                if plane + 1 < r.upperBound { ck_prefetch(src + (plane + 1) * P, P * MemoryLayout<T>.stride) }
                 spread(src + plane * P, into: dst + plane * stride)
                 sums?[plane] = ConvKernels.sum(src + plane * P, P)
             }

@@ -48,11 +48,14 @@ import Testing
         defer { ck_set_isa_level(chosen) }
         guard ck_set_isa_level(Int32(level)) == Int32(level) else { return }
         var r = Random(5)
-        var values = r.tensor([2, 3, 6, 9], grad: false).doubles
-        values[3 * 6 * 9 + 2 * 9 + 8] = .infinity  // batch 0, channel 1, row 2, last column
-        let input = Tensor(shape: [2, 3, 6, 9], data: TensorData.float64(values).converted(to: .float32))
-        try input.requiresGrad_()
-        try check("conv2d", ["input": .tensor(input), "weight": .tensor(r.tensor([4, 3, 3, 3])), "padding": .int(1)])
+        // Rows of 9 (checked element by element) and of 21 (a vector, then the last 16 again).
+        for width in [9, 21] {
+            var values = r.tensor([2, 3, 6, width], grad: false).doubles
+            values[((1 * 3 + 0) * 6 + 2) * width + width - 1] = .infinity  // batch 1, channel 0, row 2, last column
+            let input = Tensor(shape: [2, 3, 6, width], data: TensorData.float64(values).converted(to: .float32))
+            try input.requiresGrad_()
+            try check("conv2d", ["input": .tensor(input), "weight": .tensor(r.tensor([4, 3, 3, 3])), "padding": .int(1)])
+        }
     }
 
     /// The weight gradient sums the bias gradient on its pass over ∂y (finite images); the sums

@@ -24,6 +24,10 @@ void ck_norm_row_sums_f32(const float *g, const float *x, float mu, long n, cons
 /// dx = g·a + (x − mu)·b + k over a row of n floats (the normalization backward's ∂x).
 void ck_norm_row_grad_f32(const float *g, const float *x, float *dx, long n, float a, float b, float mu, float k);
 
+/// Prefetches the cache lines of `bytes` bytes at p for reading: for planes that are read whole,
+/// each too short a stream for the hardware prefetchers to ramp up on.
+void ck_prefetch(const void *p, long bytes);
+
 /// The ISA level in use: 2 = AVX-512 (F, DQ, BW, VL) + FMA, 1 = AVX2 + FMA, 0 = baseline.
 int ck_isa_level(void);
 
