@@ -1,12 +1,10 @@
 #include "ck_depthwise.h"
-#include "ckernels.h"
+#include "isa.h"
 
 #include "vec16.h"
 
 // One body per kernel, always inlined into a wrapper per ISA level (AVX-512, AVX2 + FMA,
-// baseline), which compiles it for that level, as softmax_rows.c does with its header.
-
-#define CK_INLINE static inline __attribute__((always_inline))
+// baseline) that compiles it for that level (isa.h).
 
 /// Lanes 1...16 and 2...17 of the 32 floats a ++ b: a row's vector shifted by one and two columns,
 /// from the two aligned vectors that hold it (one valignd on AVX-512), instead of loads that
@@ -16,7 +14,7 @@
 
 /// Row r's share (of rows) of the cache lines of `next`'s regions: reads for reading, the output
 /// for writing.
-CK_INLINE void dw_prefetch(const ck_depthwise_next *next, long r, long rows) {
+V16_INLINE void dw_prefetch(const ck_depthwise_next *next, long r, long rows) {
     if (!next) return;
     for (int k = 0; k < 2; k++) {
         const char *p = (const char *)next->read[k];
@@ -28,7 +26,7 @@ CK_INLINE void dw_prefetch(const ck_depthwise_next *next, long r, long rows) {
     if (p) for (long l = r * lines / rows; l < (r + 1) * lines / rows; l++) __builtin_prefetch(p + 64 * l, 1, 3);
 }
 
-CK_INLINE void dw_rows(const float *src, long pitch, const float *w, float bias,
+V16_INLINE void dw_rows(const float *src, long pitch, const float *w, float bias,
                        float *out, long ldo, long rows, long width, int accumulate, const ck_depthwise_next *next) {
     const vf w0 = v16_splat(w[0]), w1 = v16_splat(w[1]), w2 = v16_splat(w[2]);
     const vf w3 = v16_splat(w[3]), w4 = v16_splat(w[4]), w5 = v16_splat(w[5]);
@@ -69,7 +67,7 @@ CK_INLINE void dw_rows(const float *src, long pitch, const float *w, float bias,
 /// Row r's last, partial vector of gy (its `rest` lanes from `full` on, zeros above): a whole
 /// masked vector when it stays inside the plane (the lanes past width belong to the next row),
 /// else lane by lane.
-CK_INLINE vf dw_gy_tail(const float *d, long r, long ldg, long rows, long full, long rest, vi inside) {
+V16_INLINE vf dw_gy_tail(const float *d, long r, long ldg, long rows, long full, long rest, vi inside) {
     if (r * ldg + full + 16 <= rows * ldg) return (vf)((vi)v16_load(d + full) & inside);
     float t[16] = {0};
     for (long k = 0; k < rest; k++) t[k] = d[full + k];
@@ -77,7 +75,7 @@ CK_INLINE vf dw_gy_tail(const float *d, long r, long ldg, long rows, long full, 
 }
 
 /// gw[q] += the lanes of c_q summed (v16_sum's pairwise tree), for the nine taps.
-CK_INLINE void dw_add_sums(float *gw, vf c0, vf c1, vf c2, vf c3, vf c4, vf c5, vf c6, vf c7, vf c8) {
+V16_INLINE void dw_add_sums(float *gw, vf c0, vf c1, vf c2, vf c3, vf c4, vf c5, vf c6, vf c7, vf c8) {
     gw[0] += v16_sum(c0); gw[1] += v16_sum(c1); gw[2] += v16_sum(c2);
     gw[3] += v16_sum(c3); gw[4] += v16_sum(c4); gw[5] += v16_sum(c5);
     gw[6] += v16_sum(c6); gw[7] += v16_sum(c7); gw[8] += v16_sum(c8);
@@ -85,7 +83,7 @@ CK_INLINE void dw_add_sums(float *gw, vf c0, vf c1, vf c2, vf c3, vf c4, vf c5, 
 
 /// The nine dot products of the rows of gy with the shifted rows of src, in nine accumulators;
 /// the last vector of a row has the lanes past width zeroed in both factors.
-CK_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
+V16_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
                        long rows, long width, float *gw, const ck_depthwise_next *next) {
     vf c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0}, c6 = {0}, c7 = {0}, c8 = {0};
     const long full = width & ~15L, rest = width - full;
@@ -117,7 +115,7 @@ CK_INLINE void dw_taps(const float *gy, long ldg, const float *src, long pitch,
 
 /// dw_rows (bias 0) and dw_taps over the same rows of src in one pass: each row vector of src is
 /// loaded and shifted once for both (backward: ∂x from padded ∂y, ∂w from x against padded ∂y).
-CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out, long ldo, int accumulate,
+V16_INLINE void dw_both(const float *src, long pitch, const float *w, float *out, long ldo, int accumulate,
                        const float *gy, long ldg, long rows, long width, float *gw, const ck_depthwise_next *next) {
     const vf w0 = v16_splat(w[0]), w1 = v16_splat(w[1]), w2 = v16_splat(w[2]);
     const vf w3 = v16_splat(w[3]), w4 = v16_splat(w[4]), w5 = v16_splat(w[5]);
@@ -179,45 +177,21 @@ CK_INLINE void dw_both(const float *src, long pitch, const float *w, float *out,
         dw_taps(gy, ldg, src, pitch, rows, width, gw, next);                                             \
     }
 
-DW_WRAPPERS(generic, )
-#if defined(__x86_64__) || defined(__i386__)
-#define DW_X86 1
-DW_WRAPPERS(avx2, __attribute__((target("avx2,fma"))))
-DW_WRAPPERS(avx512, __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma"))))
-#endif
+CK_FOR_EACH_LEVEL(DW_WRAPPERS)
 
 void ck_depthwise3x3_rows_f32(const float *src, long pitch, const float *w, float bias,
                               float *out, long ldo, long rows, long width, int accumulate,
                               const ck_depthwise_next *next) {
-    switch (ck_isa_level()) {
-#ifdef DW_X86
-    case 2: dw_rows_avx512(src, pitch, w, bias, out, ldo, rows, width, accumulate, next); return;
-    case 1: dw_rows_avx2(src, pitch, w, bias, out, ldo, rows, width, accumulate, next); return;
-#endif
-    default: dw_rows_generic(src, pitch, w, bias, out, ldo, rows, width, accumulate, next);
-    }
+    CK_DISPATCH(dw_rows, src, pitch, w, bias, out, ldo, rows, width, accumulate, next);
 }
 
 void ck_depthwise3x3_taps_f32(const float *gy, long ldg, const float *src, long pitch,
                               long rows, long width, float *gw, const ck_depthwise_next *next) {
-    switch (ck_isa_level()) {
-#ifdef DW_X86
-    case 2: dw_taps_avx512(gy, ldg, src, pitch, rows, width, gw, next); return;
-    case 1: dw_taps_avx2(gy, ldg, src, pitch, rows, width, gw, next); return;
-#endif
-    default: dw_taps_generic(gy, ldg, src, pitch, rows, width, gw, next);
-    }
+    CK_DISPATCH(dw_taps, gy, ldg, src, pitch, rows, width, gw, next);
 }
-
 
 void ck_depthwise3x3_both_f32(const float *src, long pitch, const float *w, float *out, long ldo, int accumulate,
                               const float *gy, long ldg, long rows, long width, float *gw,
                               const ck_depthwise_next *next) {
-    switch (ck_isa_level()) {
-#ifdef DW_X86
-    case 2: dw_both_avx512(src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw, next); return;
-    case 1: dw_both_avx2(src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw, next); return;
-#endif
-    default: dw_both_generic(src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw, next);
-    }
+    CK_DISPATCH(dw_both, src, pitch, w, out, ldo, accumulate, gy, ldg, rows, width, gw, next);
 }

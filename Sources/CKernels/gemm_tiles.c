@@ -1,7 +1,7 @@
-#include "ckernels.h"
+#include "isa.h"
 
 #include <string.h>
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef CK_X86
 #include <immintrin.h>
 #endif
 
@@ -10,9 +10,9 @@
 // there the convolutions use OpenBLAS on materialized columns.
 #pragma clang diagnostic ignored "-Wpsabi"
 
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef CK_X86
 // AVX2 + FMA: 16 registers of 8 floats: a 6 × 16 tile (12 accumulators), 2 × 4 dots.
-#define CK_TARGET __attribute__((target("avx2,fma")))
+#define CK_TARGET CK_TARGET_AVX2
 #define CK_SUFFIX avx2
 #define CK_VL 8
 #define CK_MR 6
@@ -22,7 +22,7 @@
 #include "gemm_tiles.h"  // which #undefs the parameters
 
 // AVX-512: 32 registers of 16 floats: an 8 × 48 tile (24 accumulators), 4 × 4 dots.
-#define CK_TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
+#define CK_TARGET CK_TARGET_AVX512
 #define CK_SUFFIX avx512
 #define CK_VL 16
 #define CK_MR 8
@@ -34,7 +34,7 @@
 
 const ck_sgemm_kernels *ck_sgemm_kernels_for_isa(void) {
     switch (ck_isa_level()) {
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef CK_X86
     case 2: return &ck_sgemm_kernels_avx512;
     case 1: return &ck_sgemm_kernels_avx2;
 #endif

@@ -1,9 +1,9 @@
-#include "ckernels.h"
+#include "isa.h"
 
 #include "vec16.h"
 
 // The normalization backward's rows (SIMDNormalizationCore.swift), each body compiled per ISA
-// level as the softmax rows are.
+// level (isa.h).
 
 typedef double vd __attribute__((vector_size(64)));
 typedef float vf8 __attribute__((vector_size(32)));
@@ -68,30 +68,13 @@ V16_INLINE void nr_grad(const float *g, const float *x, float *dx, long n, float
         nr_grad(g, x, dx, n, a, b, mu, k);                                                                     \
     }
 
-NR_WRAPPERS(generic, )
-#if defined(__x86_64__) || defined(__i386__)
-#define CK_X86 1
-NR_WRAPPERS(avx2, __attribute__((target("avx2,fma"))))
-NR_WRAPPERS(avx512, __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma"))))
-#endif
+CK_FOR_EACH_LEVEL(NR_WRAPPERS)
 
 void ck_norm_row_sums_f32(const float *g, const float *x, float mu, long n, const float *next_g, const float *next_x,
                           double *out) {
-    switch (ck_isa_level()) {
-#ifdef CK_X86
-    case 2: ck_norm_row_sums_avx512(g, x, mu, n, next_g, next_x, out); return;
-    case 1: ck_norm_row_sums_avx2(g, x, mu, n, next_g, next_x, out); return;
-#endif
-    default: ck_norm_row_sums_generic(g, x, mu, n, next_g, next_x, out);
-    }
+    CK_DISPATCH(ck_norm_row_sums, g, x, mu, n, next_g, next_x, out);
 }
 
 void ck_norm_row_grad_f32(const float *g, const float *x, float *dx, long n, float a, float b, float mu, float k) {
-    switch (ck_isa_level()) {
-#ifdef CK_X86
-    case 2: ck_norm_row_grad_avx512(g, x, dx, n, a, b, mu, k); return;
-    case 1: ck_norm_row_grad_avx2(g, x, dx, n, a, b, mu, k); return;
-#endif
-    default: ck_norm_row_grad_generic(g, x, dx, n, a, b, mu, k);
-    }
+    CK_DISPATCH(ck_norm_row_grad, g, x, dx, n, a, b, mu, k);
 }

@@ -1,4 +1,4 @@
-#include "ckernels.h"
+#include "isa.h"
 
 #include "vec16.h"
 #include <math.h>
@@ -66,62 +66,10 @@ V16_INLINE void sm_row_backward(const float *g, const float *y, float *dx, long 
         sm_row_backward(g, y, dx, n, log);                                                               \
     }
 
-SM_WRAPPERS(generic, )
-#if defined(__x86_64__) || defined(__i386__)
-#define CK_X86 1
-SM_WRAPPERS(avx2, __attribute__((target("avx2,fma"))))
-SM_WRAPPERS(avx512, __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma"))))
-#endif
+CK_FOR_EACH_LEVEL(SM_WRAPPERS)
 
-// MARK: run-time dispatch
-
-static int ck_supported_level(void) {
-#ifdef CK_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
-        return 2;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
-#endif
-    return 0;
-}
-
-/// −1 until first use; every thread that races here computes and stores the same value.
-static int ck_level = -1;
-
-int ck_isa_level(void) {
-    int level = __atomic_load_n(&ck_level, __ATOMIC_RELAXED);
-    if (level < 0) {
-        level = ck_supported_level();
-        __atomic_store_n(&ck_level, level, __ATOMIC_RELAXED);
-    }
-    return level;
-}
-
-int ck_set_isa_level(int level) {
-    int supported = ck_supported_level();
-    if (level > supported) level = supported;
-    if (level < 0) level = 0;
-    __atomic_store_n(&ck_level, level, __ATOMIC_RELAXED);
-    return level;
-}
-
-void ck_softmax_row_f32(const float *x, float *y, long n, int log) {
-    switch (ck_isa_level()) {
-#ifdef CK_X86
-    case 2: ck_softmax_row_avx512(x, y, n, log); return;
-    case 1: ck_softmax_row_avx2(x, y, n, log); return;
-#endif
-    default: ck_softmax_row_generic(x, y, n, log);
-    }
-}
+void ck_softmax_row_f32(const float *x, float *y, long n, int log) { CK_DISPATCH(ck_softmax_row, x, y, n, log); }
 
 void ck_softmax_row_backward_f32(const float *g, const float *y, float *dx, long n, int log) {
-    switch (ck_isa_level()) {
-#ifdef CK_X86
-    case 2: ck_softmax_row_backward_avx512(g, y, dx, n, log); return;
-    case 1: ck_softmax_row_backward_avx2(g, y, dx, n, log); return;
-#endif
-    default: ck_softmax_row_backward_generic(g, y, dx, n, log);
-    }
+    CK_DISPATCH(ck_softmax_row_backward, g, y, dx, n, log);
 }
