@@ -104,36 +104,40 @@ struct ImplicitConvolution {
     /// `A_g[o, c·T + q] = weight[g·Cpg + o, c, q]`: the convolution's own weight.
     func packWeight(_ w: UnsafePointer<Float>) -> PackedWeights {
         let (Cpg, depth) = (problem.positionGroup, problem.imageGroup * taps)
-        return pack(rows: Cpg, depth: depth) { g, o, row in row.update(from: w + (g * Cpg + o) * depth, count: depth) }
+        return pack(rows: Cpg, depth: depth) { g, o, _ in w + (g * Cpg + o) * depth }
     }
 
     /// `A_g[c, o·T + q] = weight[g·Co/G + o, c, T − 1 − q]` for the convolution whose image is this
     /// problem's positions (`Co` channels): the weight of its ∂input as a convolution.
     func packTransposedWeight(_ w: UnsafePointer<Float>) -> PackedWeights {
         let (rows, Cog, T) = (problem.positionGroup, problem.imageGroup, taps)
-        return pack(rows: rows, depth: Cog * T) { g, c, row in
+        return pack(rows: rows, depth: Cog * T) { g, c, scratch in
             for o in 0..<Cog {
                 let src = w + ((g * Cog + o) * rows + c) * T
-                for q in 0..<T { row[o * T + q] = src[T - 1 - q] }
+                for q in 0..<T { scratch[o * T + q] = src[T - 1 - q] }
             }
+            return UnsafePointer(scratch)
         }
     }
 
-    /// Packs `A_g` from its rows, `fill(g, i, row)` writing row `i` of group `g` (`depth` elements):
-    /// a panel's rows into scratch, then interleaved with contiguous stores, panels split across
-    /// the cores (row by row with strided stores, 2.4 MB of weight for 256 channels took ~0.5 ms).
-    private func pack(rows: Int, depth: Int, _ fill: (_ g: Int, _ i: Int, _ row: UnsafeMutablePointer<Float>) -> Void) -> PackedWeights {
+    /// Packs `A_g` from its rows, `row(g, i, scratch)` giving row `i` of group `g` (`depth` elements,
+    /// in place or written to `scratch`): a panel's rows interleaved with contiguous stores, panels
+    /// split across the cores (row by row with strided stores, 2.4 MB of weight for 256 channels
+    /// took ~0.5 ms).
+    private func pack(rows: Int, depth: Int,
+                      _ row: (_ g: Int, _ i: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>) -> PackedWeights {
         let mr = kernels.mr, panels = (rows + mr - 1) / mr, G = problem.groups
         let data = BLASKernels.uninitialized(G * panels * depth * mr) { (p: UnsafeMutablePointer<Float>) in
             SIMDParallel.forEach(G * panels, costPerItem: mr * depth) { items in
                 BLASKernels.scratch(mr * depth) { (block: UnsafeMutablePointer<Float>) in
+                    var src = [UnsafePointer<Float>](repeating: UnsafePointer(block), count: mr)
                     for item in items {
                         let (g, panel) = item.quotientAndRemainder(dividingBy: panels)
                         let m = min(mr, rows - panel * mr)
-                        for r in 0..<m { fill(g, panel * mr + r, block + r * depth) }
+                        for r in 0..<m { src[r] = row(g, panel * mr + r, block + r * depth) }
                         let dst = p + item * depth * mr
                         for k in 0..<depth {
-                            for r in 0..<mr { dst[k * mr + r] = r < m ? block[r * depth + k] : 0 }
+                            for r in 0..<mr { dst[k * mr + r] = r < m ? src[r][k] : 0 }
                         }
                     }
                 }
