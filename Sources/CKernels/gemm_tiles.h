@@ -170,8 +170,26 @@ CK_TARGET static void CK_NAME(ck_pack_taps_)(const float *plane, const float *ne
     }
 }
 
+/// For each piece i and k < count: copies pieces[i].count floats from image + pixels[k] +
+/// pieces[i].source to dst + pieces[i].panel·stride + k·NR + pieces[i].within (a panel's rows
+/// written in order).
+CK_TARGET static void CK_NAME(ck_pack_pixels_)(const float *image, const long *pixels, long count,
+                                               const ck_piece *pieces, long npieces, float *dst, long stride) {
+    for (long i = 0; i < npieces; i++) {
+        const float *src = image + pieces[i].source;
+        float *d = dst + pieces[i].panel * stride + pieces[i].within;
+        const long n = pieces[i].count, full = n - n % CK_VL;
+        for (long k = 0; k < count; k++, d += NR) {
+            const float *s = src + pixels[k];
+            for (long t = 0; t < full; t += CK_VL) STOREV(LOADV(s + t), d + t);
+            if (full < n) STORE_MASKED(LOAD_MASKED(s + full, n - full), d + full, n - full);
+        }
+    }
+}
+
 static const ck_sgemm_kernels CK_NAME(ck_sgemm_kernels_) = {
     CK_MR, NR, CK_DMR, CK_DNR, CK_NAME(ck_sgemm_tile_), CK_NAME(ck_sdot_tile_), CK_NAME(ck_pack_taps_),
+    CK_NAME(ck_pack_pixels_),
 };
 
 #undef CK_CAT2

@@ -14,7 +14,8 @@ import CKernels
 ///   forward) or, for a stride-1 convolution's ∂input, the weight transposed per group and its
 ///   taps reversed (`PackedWeights`): ∂x[i] = Σ_q ∂y[i + padding − q·dilation] · w[q] is the
 ///   convolution of ∂y with the reversed kernel and padding `dilation·(k − 1) − padding`.
-/// - `weightGradient`: ∂W_g += positions_g · columns_gᵀ, as dot products of rows.
+/// - `weightGradient`: ∂W_g += positions_g · columns_gᵀ, as dot products of rows, or for small
+///   planes as a GEMM over the batch's positions (`weightGradientGEMM`).
 ///
 /// Every element of the output is summed by one thread in a fixed order, so results do not depend
 /// on the number of threads.

@@ -7,31 +7,35 @@ extension ImplicitConvolution {
     /// `ConvProblem`). Threads own disjoint blocks of image channels (columns of `gradW`), each
     /// looping over all the columns in order.
     ///
-    /// With `biasGradient`, when this path reads ∂y whole (a finite image: see
-    /// `weightGradientSpread`), it also writes `∂bias[c] = Σ_b Σ_p ∂y[b, c, p]` there, summed as
+    /// With `biasGradient`, when this path reads ∂y whole (`weightGradientGEMM`, or a finite image:
+    /// see `weightGradientSpread`), it also writes `∂bias[c] = Σ_b Σ_p ∂y[b, c, p]` there, summed as
     /// `ConvKernels.biasGradient` sums (the same bits), and returns true; otherwise false.
     @discardableResult
     func weightGradient(image: UnsafePointer<Float>, positions gy: UnsafePointer<Float>, into gw: UnsafeMutablePointer<Float>,
                         biasGradient: UnsafeMutablePointer<Float>? = nil) -> Bool {
         let (N, Cp) = (problem.batch, problem.positionChannels)
         guard N * problem.geometry.positionCount > 0 && problem.positionGroup > 0 && problem.imageGroup > 0 else { return false }
+        let sums = biasGradient.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: N * Cp) }
+        defer { sums?.deallocate() }
         var summed = false
-        Columns.of(problem, image) { columns in
-            let layout = columns.layout!
-            guard columns.finite else { return weightGradient(columns, layout, gy, gw) }
-            let sums = biasGradient.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: N * Cp) }
-            defer { sums?.deallocate() }
-            weightGradientSpread(columns, layout, gy, gw, planeSums: sums)
-            if let sums, let biasGradient {
-                for c in 0..<Cp {
-                    var s: Float = 0
-                    for b in 0..<N { s += sums[b * Cp + c] }
-                    biasGradient[c] = s
-                }
+        if weightGradientByGEMM {
+            weightGradientGEMM(image: image, positions: gy, into: gw, planeSums: sums)
+            summed = true
+        } else {
+            Columns.of(problem, image) { columns in
+                let layout = columns.layout!
+                guard columns.finite else { return weightGradient(columns, layout, gy, gw) }
+                weightGradientSpread(columns, layout, gy, gw, planeSums: sums)
                 summed = true
             }
         }
-        return summed
+        guard summed, let sums, let biasGradient else { return false }
+        for c in 0..<Cp {
+            var s: Float = 0
+            for b in 0..<N { s += sums[b * Cp + c] }
+            biasGradient[c] = s
+        }
+        return true
     }
 
     /// Channel blocks of at most `maxChannels`, at least two per core where the channels allow,

@@ -97,6 +97,24 @@ struct PaddedLayout {
     }
 
     /// Copies the image part of a padded plane into an image plane.
+    /// A batch's images channels-last in padded planes, `dst[(b·volume + j)·C + c]` = padded plane
+    /// `(b, c)` at `j` (zero around the image), split across the cores by batch element.
+    func padChannelsLast(_ src: UnsafePointer<Float>, batch: Int, channels C: Int, into dst: UnsafeMutablePointer<Float>) {
+        let IV = geometry.imageVolume
+        SIMDParallel.forEach(batch, costPerItem: volume * C) { r in
+            for b in r {
+                let out = dst + b * volume * C
+                out.update(repeating: 0, count: volume * C)
+                forEachImageRow { i, p, n in
+                    for c in 0..<C {
+                        let s = src + (b * C + c) * IV + i, d = out + p * C + c
+                        for x in 0..<n { d[x * C] = s[x] }
+                    }
+                }
+            }
+        }
+    }
+
     @inline(__always)
     func unpad<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
         forEachImageRow { i, p, n in ConvKernels.copy(src + p, into: dst + i, n) }

@@ -1,5 +1,6 @@
 import CKernels
 import NNCore
+@testable import NNOptimized
 import Testing
 
 /// The float32 implicit-GEMM convolutions (`ConvImplicit.swift`, `ConvPaddedLayout.swift`, the
@@ -7,7 +8,8 @@ import Testing
 /// (AVX2 + FMA, AVX-512) this CPU has: blocks of columns that cross batch elements, inner
 /// dimensions cut into several packed blocks, partial panels and tiles, groups, dilation, the
 /// padded layout's scratch columns, the im2col path (strides), and non-finite images (the weight
-/// gradient must not pick up `0 · ∞` from a scratch column).
+/// gradient must not pick up `0 · ∞` from a scratch column); the stride-1 weight gradient both as
+/// dot products of rows and as a GEMM (`weightGradientGEMM`), each forced on every case.
 @Suite(.serialized) struct ConvImplicitTests {
     static var cases: [(shape: [Int], weight: [Int], options: [String: Value])] { [
         ([2, 3, 5, 7], [5, 3, 3, 3], ["padding": .int(1)]),
@@ -18,15 +20,27 @@ import Testing
         ([1, 3, 6, 6], [4, 3, 5, 5], ["padding": .int(0)]),
         ([2, 3, 60, 57], [17, 3, 3, 3], ["padding": .int(1)]),            // many blocks, both threads
         ([1, 2, 70, 66], [5, 2, 3, 3], ["padding": .int(1)]),             // ∂weight's columns in two runs
+        ([3, 20, 20, 15], [10, 20, 3, 3], ["padding": .int(1)]),          // ∂weight's GEMM: position chunks, taps mid-panel
         ([2, 3, 20, 21], [6, 3, 7, 7], ["padding": .int(3), "stride": .int(2)]),  // im2col path
         ([2, 4, 9, 10], [5, 4, 3, 2], ["stride": .list([.int(2), .int(1)]), "padding": .int(1), "dilation": .list([.int(1), .int(2)])]),
     ] }
 
-    @Test(arguments: [1, 2]) func agreesWithReference(level: Int) throws {
+    /// Runs `body` at ISA `level` (not at all if this CPU lacks it) with the weight gradient's path
+    /// forced (`gemm`) or chosen by shape (nil).
+    private func at(level: Int, gemm: Bool?, _ body: () throws -> Void) rethrows {
         let chosen = ck_isa_level()
-        defer { ck_set_isa_level(chosen) }
+        defer { ck_set_isa_level(chosen); ImplicitConvolution.weightGradientPathOverride = nil }
         guard ck_set_isa_level(Int32(level)) == Int32(level) else { return }  // not on this CPU
-        var r = Random(UInt64(70 + level))
+        ImplicitConvolution.weightGradientPathOverride = gemm
+        try body()
+    }
+
+    @Test(arguments: [1, 2], [false, true]) func agreesWithReference(level: Int, gemm: Bool) throws {
+        try at(level: level, gemm: gemm) { try agreesWithReference(seed: UInt64(70 + level)) }
+    }
+
+    private func agreesWithReference(seed: UInt64) throws {
+        var r = Random(seed)
         for c in Self.cases {
             var args = c.options
             args["input"] = .tensor(r.tensor(c.shape))
@@ -43,10 +57,11 @@ import Testing
 
     /// An infinite pixel in the last column: the taps that never read it validly keep finite weight
     /// gradients, as in PyTorch, although a padded-layout scratch column reads it.
-    @Test(arguments: [1, 2]) func nonFiniteImage(level: Int) throws {
-        let chosen = ck_isa_level()
-        defer { ck_set_isa_level(chosen) }
-        guard ck_set_isa_level(Int32(level)) == Int32(level) else { return }
+    @Test(arguments: [1, 2], [false, true]) func nonFiniteImage(level: Int, gemm: Bool) throws {
+        try at(level: level, gemm: gemm, nonFiniteImage)
+    }
+
+    private func nonFiniteImage() throws {
         var r = Random(5)
         // Rows of 9 (checked element by element) and of 21 (a vector, then the last 16 again).
         for width in [9, 21] {
@@ -60,8 +75,12 @@ import Testing
 
     /// The weight gradient sums the bias gradient on its pass over ∂y (finite images); the sums
     /// are those of the separate pass it replaces, bit for bit: with the weight frozen (the separate
-    /// pass) and with a non-finite image (the other weight-gradient path).
-    @Test func biasGradientFoldedIntoTheWeightGradientKeepsItsBits() throws {
+    /// pass) and with a non-finite image (the dot products' masked path; the GEMM sums there too).
+    @Test(arguments: [false, true]) func biasGradientFoldedIntoTheWeightGradientKeepsItsBits(gemm: Bool) throws {
+        try at(level: Int(ck_isa_level()), gemm: gemm, biasGradientFoldedIntoTheWeightGradientKeepsItsBits)
+    }
+
+    private func biasGradientFoldedIntoTheWeightGradientKeepsItsBits() throws {
         var r = Random(31)
         let x = r.tensor([3, 5, 23, 19]), w = r.tensor([6, 5, 3, 3], scale: 0.3), gy = r.tensor([3, 6, 23, 19], grad: false)
         func biasGradient(image: Tensor, weightRequiresGrad: Bool) throws -> [Double] {

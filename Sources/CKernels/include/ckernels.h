@@ -59,6 +59,10 @@ typedef struct {
     /// in each tap's row; prefetches `next` (may be NULL) over the same region.
     void (*pack)(const float *plane, const float *next, const long *offsets, long taps, const ck_piece *pieces,
                  long count, float *dst, long stride, long last_panel, long filled);
+    /// For each piece i and k < count: copies pieces[i].count floats from image + pixels[k] + source
+    /// to dst + panel·stride + k·nr + within (a block of panels from pixel-major, channels-last data).
+    void (*pack_pixels)(const float *image, const long *pixels, long count, const ck_piece *pieces, long npieces,
+                        float *dst, long stride);
 } ck_sgemm_kernels;
 
 /// The tiles for the ISA level in use, or NULL at the baseline level (no vector FMA: OpenBLAS
