@@ -187,9 +187,40 @@ CK_TARGET static void CK_NAME(ck_pack_pixels_)(const float *image, const long *p
     }
 }
 
+/// dst[k·MR + r] = rows[r][k] for k < depth and r < m ≤ MR, zero for m ≤ r < MR: a tile's row
+/// panel, transposed 8 × 8 at a time in registers where MR is 8.
+CK_TARGET static void CK_NAME(ck_pack_rows_)(const float *const *rows, long m, long depth, float *dst) {
+    long k = 0;
+#if CK_MR == 8
+    typedef float v8 __attribute__((vector_size(32)));
+    for (; m == 8 && k + 8 <= depth; k += 8) {
+        v8 x[8], t[8], u[8];
+        for (int r = 0; r < 8; r++) memcpy(&x[r], rows[r] + k, sizeof x[r]);
+        for (int r = 0; r < 8; r += 2) {  // pairs of rows interleaved
+            t[r] = __builtin_shufflevector(x[r], x[r + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+            t[r + 1] = __builtin_shufflevector(x[r], x[r + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+        }
+        for (int h = 0; h < 8; h += 4) {  // then quadruples: u[h + c] holds columns c and c + 4
+            u[h] = __builtin_shufflevector(t[h], t[h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[h + 1] = __builtin_shufflevector(t[h], t[h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+            u[h + 2] = __builtin_shufflevector(t[h + 1], t[h + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[h + 3] = __builtin_shufflevector(t[h + 1], t[h + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+        for (int c = 0; c < 4; c++) {
+            v8 lo = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+            v8 hi = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+            memcpy(dst + (k + c) * 8, &lo, sizeof lo);
+            memcpy(dst + (k + c + 4) * 8, &hi, sizeof hi);
+        }
+    }
+#endif
+    for (; k < depth; k++)
+        for (long r = 0; r < CK_MR; r++) dst[k * CK_MR + r] = r < m ? rows[r][k] : 0.0f;
+}
+
 static const ck_sgemm_kernels CK_NAME(ck_sgemm_kernels_) = {
     CK_MR, NR, CK_DMR, CK_DNR, CK_NAME(ck_sgemm_tile_), CK_NAME(ck_sdot_tile_), CK_NAME(ck_pack_taps_),
-    CK_NAME(ck_pack_pixels_),
+    CK_NAME(ck_pack_pixels_), CK_NAME(ck_pack_rows_),
 };
 
 #undef CK_CAT2

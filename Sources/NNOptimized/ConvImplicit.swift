@@ -122,7 +122,7 @@ struct ImplicitConvolution {
     }
 
     /// Packs `A_g` from its rows, `row(g, i, scratch)` giving row `i` of group `g` (`depth` elements,
-    /// in place or written to `scratch`): a panel's rows interleaved with contiguous stores, panels
+    /// in place or written to `scratch`): a panel's rows interleaved (`pack_rows`), panels
     /// split across the cores (row by row with strided stores, 2.4 MB of weight for 256 channels
     /// took ~0.5 ms).
     private func pack(rows: Int, depth: Int,
@@ -131,15 +131,13 @@ struct ImplicitConvolution {
         let data = BLASKernels.uninitialized(G * panels * depth * mr) { (p: UnsafeMutablePointer<Float>) in
             SIMDParallel.forEach(G * panels, costPerItem: mr * depth) { items in
                 BLASKernels.scratch(mr * depth) { (block: UnsafeMutablePointer<Float>) in
-                    var src = [UnsafePointer<Float>](repeating: UnsafePointer(block), count: mr)
+                    let src = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: mr)
+                    defer { src.deallocate() }
                     for item in items {
                         let (g, panel) = item.quotientAndRemainder(dividingBy: panels)
                         let m = min(mr, rows - panel * mr)
                         for r in 0..<m { src[r] = row(g, panel * mr + r, block + r * depth) }
-                        let dst = p + item * depth * mr
-                        for k in 0..<depth {
-                            for r in 0..<mr { dst[k * mr + r] = r < m ? src[r][k] : 0 }
-                        }
+                        kernels.pack_rows(src, m, depth, p + item * depth * mr)
                     }
                 }
             }

@@ -58,20 +58,18 @@ extension ImplicitConvolution {
         }
         // ∂y in row panels: rows[((g·tiles + i)·K + k)·mr + r] = ∂y[b, g·Cpg + i·mr + r, p], k = b·P + p.
         SIMDParallel.forEach(G * tiles, costPerItem: K * mr) { items in
+            let src = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: mr)
+            defer { src.deallocate() }
             for item in items {
                 let (g, i) = item.quotientAndRemainder(dividingBy: tiles)
-                let panel = rows + item * K * mr
-                for r in 0..<mr {
-                    let o = i * mr + r
-                    guard o < Cpg else {
-                        for k in 0..<K { panel[k * mr + r] = 0 }
-                        continue
+                let m = min(mr, Cpg - i * mr)
+                for b in 0..<N {
+                    for r in 0..<m {
+                        let channel = g * Cpg + i * mr + r, plane = gy + (b * Cp + channel) * P
+                        src[r] = plane
+                        planeSums?[b * Cp + channel] = ConvKernels.sum(plane, P)
                     }
-                    for b in 0..<N {
-                        let src = gy + (b * Cp + g * Cpg + o) * P, dst = panel + b * P * mr + r
-                        for p in 0..<P { dst[p * mr] = src[p] }
-                        planeSums?[b * Cp + g * Cpg + o] = ConvKernels.sum(src, P)
-                    }
+                    kernels.pack_rows(src, m, P, rows + (item * K + b * P) * mr)
                 }
             }
         }

@@ -63,6 +63,8 @@ typedef struct {
     /// to dst + panel·stride + k·nr + within (a block of panels from pixel-major, channels-last data).
     void (*pack_pixels)(const float *image, const long *pixels, long count, const ck_piece *pieces, long npieces,
                         float *dst, long stride);
+    /// dst[k·mr + r] = rows[r][k] for k < depth and r < m ≤ mr, zero for m ≤ r < mr: a row panel.
+    void (*pack_rows)(const float *const *rows, long m, long depth, float *dst);
 } ck_sgemm_kernels;
 
 /// The tiles for the ISA level in use, or NULL at the baseline level (no vector FMA: OpenBLAS
