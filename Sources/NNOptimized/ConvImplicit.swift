@@ -166,7 +166,7 @@ struct ImplicitConvolution {
                     let packed = UnsafeMutablePointer<Float>.allocate(capacity: blockChannels * T * ldc)
                     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: columns.layout == nil ? T * ldc : 1)
                     let block = UnsafeMutablePointer<Float>.allocate(capacity: a.panels * mr * ldc)
-                    let pieces = UnsafeMutablePointer<ck_piece>.allocate(capacity: panels.maxPanels + problem.batch + 1)
+                    let pieces = UnsafeMutablePointer<ck_piece>.allocate(capacity: panels.maxPanels * nr)
                     defer { packed.deallocate(); scratch.deallocate(); block.deallocate(); pieces.deallocate() }
                     for item in items {
                         let (g, blockIndex) = item.quotientAndRemainder(dividingBy: panels.blocks)
@@ -188,7 +188,7 @@ struct ImplicitConvolution {
                             }
                         }
                         // The block's columns into the output planes, plus the bias.
-                        columns.forEachPositionRun(n0, nn) { b, p, col, count in
+                        columns.forEachSegment(n0, nn) { b, p, col, count in
                             for o in 0..<M {
                                 let channel = g * M + o
                                 let dst = out + (b * Cp + channel) * P + p, src = block + o * ldc + col

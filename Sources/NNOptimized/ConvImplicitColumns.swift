@@ -2,8 +2,8 @@ import CKernels
 
 extension ImplicitConvolution {
 
-    /// The image as the GEMMs' columns `(b, j)`, `perElement` per batch element: column `j` of
-    /// padded planes (`PaddedLayout`, stride 1, copied once per call) or position `j` (im2col).
+    /// The image as the GEMMs' columns `(b, p)`, one per output position `p` of each batch element:
+    /// read from padded planes (`PaddedLayout`, stride 1, copied once per call) or im2col rows.
     struct Columns {
         let geometry: ConvGeometry
         let layout: PaddedLayout?
@@ -14,8 +14,7 @@ extension ImplicitConvolution {
         /// Whether every image value the padded planes hold is finite (true without them).
         var finite = true
 
-        var perElement: Int { layout?.span ?? geometry.positionCount }
-        var count: Int { batch * perElement }
+        var count: Int { batch * geometry.positionCount }
 
         /// Calls `body` with the columns of `image` for `problem`, padding it first where that applies.
         static func of(_ problem: ConvProblem, _ image: UnsafePointer<Float>, _ body: (Columns) -> Void) {
@@ -35,7 +34,7 @@ extension ImplicitConvolution {
         /// batch element: its columns `j ..< j + count`, at column `col` of the block.
         @inline(__always)
         func forEachSegment(_ n0: Int, _ nn: Int, _ body: (_ b: Int, _ j: Int, _ col: Int, _ count: Int) -> Void) {
-            let per = perElement
+            let per = geometry.positionCount
             var col = 0
             while col < nn {
                 let (b, j) = (n0 + col).quotientAndRemainder(dividingBy: per)
@@ -45,29 +44,22 @@ extension ImplicitConvolution {
             }
         }
 
-        /// Calls `body(b, p, col, count)` for the runs of output positions among the columns
-        /// `n0 ..< n0 + nn`: positions `p ..< p + count` of element `b` at column `col` of the block.
-        @inline(__always)
-        func forEachPositionRun(_ n0: Int, _ nn: Int, _ body: (_ b: Int, _ p: Int, _ col: Int, _ count: Int) -> Void) {
-            forEachSegment(n0, nn) { b, j, col, count in
-                guard let layout else { return body(b, j, col, count) }
-                layout.forEachPositionRun(j, count) { jr, p, n in body(b, p, col + jr - j, n) }
-            }
-        }
-
-        /// The runs of columns `n0 ..< n0 + nn` cut at batch elements and at panels of `nr`, each
-        /// read from `source + j` in channel 0 of its element's padded planes: at most
-        /// `nn / nr + batch + 1` of them. (Padded layout only.)
+        /// The runs of columns `n0 ..< n0 + nn` cut at batch elements, at rows of positions and at
+        /// panels of `nr`, each read from `source` in channel 0 of its element's padded planes (the
+        /// row's first padded column, where tap 0 reads): at most `nn` of them. (Padded layout only.)
         func pieces(_ n0: Int, _ nn: Int, nr: Int, into out: UnsafeMutablePointer<ck_piece>) -> Int {
-            let volume = layout!.volume
+            let layout = layout!, g = geometry
             var k = 0
-            forEachSegment(n0, nn) { b, j, col, count in
-                var (c, left, src) = (col, count, b * channels * volume + j)
+            forEachSegment(n0, nn) { b, p, col, count in
+                var (c, left, p) = (col, count, p)
                 while left > 0 {
+                    let (row, x) = p.quotientAndRemainder(dividingBy: g.ow)
+                    let (a, y) = row.quotientAndRemainder(dividingBy: g.oh)
                     let (panel, within) = c.quotientAndRemainder(dividingBy: nr)
-                    let n = min(nr - within, left)
-                    out[k] = ck_piece(panel: panel, within: within, source: src, count: n)
-                    (k, c, left, src) = (k + 1, c + n, left - n, src + n)
+                    let n = min(nr - within, left, g.ow - x)
+                    let source = b * channels * layout.volume + (a * layout.hp + y) * layout.wp + x
+                    out[k] = ck_piece(panel: panel, within: within, source: source, count: n)
+                    (k, c, left, p) = (k + 1, c + n, left - n, p + n)
                 }
             }
             return k

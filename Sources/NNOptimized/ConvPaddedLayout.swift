@@ -9,8 +9,9 @@ import CKernels
 ///
 ///     columns[q, j] = padded[j + offsets[q]],  offsets[q] = (kz·dd·hp + ky·dh)·wp + kx·dw
 ///
-/// Columns `0 ..< span` cover every position; those with `o ≥ ow` (or `b ≥ oh`) are scratch,
-/// computed and dropped. The last tap of the last column reads the plane's last element.
+/// Columns `0 ..< span` cover every position; those with `o ≥ ow` (or `b ≥ oh`) are scratch. The
+/// GEMMs' column panels skip them (a run of positions per row); ∂weight's dot products run over
+/// them (`weightGradientSpread`). The last tap of the last column reads the plane's last element.
 struct PaddedLayout {
     let geometry: ConvGeometry
     let dp: Int, hp: Int, wp: Int
@@ -151,22 +152,6 @@ struct PaddedLayout {
         let g = geometry
         for a in 0..<g.od {
             for b in 0..<g.oh { ConvKernels.copy(src + (a * hp + b) * wp, into: dst + (a * g.oh + b) * g.ow, g.ow) }
-        }
-    }
-
-    /// Calls `body(j, p, count)` for the runs of positions among the columns `j0 ..< j0 + n`:
-    /// columns `j ..< j + count` hold positions `p ..< p + count`.
-    @inline(__always)
-    func forEachPositionRun(_ j0: Int, _ n: Int, _ body: (_ j: Int, _ p: Int, _ count: Int) -> Void) {
-        let g = geometry, j1 = j0 + n
-        var row = j0 / wp
-        while row * wp < j1 {
-            let (a, b) = row.quotientAndRemainder(dividingBy: hp)
-            if b < g.oh {
-                let s = max(j0, row * wp), e = min(j1, row * wp + g.ow)
-                if s < e { body(s, (a * g.oh + b) * g.ow + s - row * wp, e - s) }
-            }
-            row += 1
         }
     }
 }
