@@ -102,43 +102,43 @@ struct ImplicitConvolution {
         let data: [Float]
     }
 
-    /// `A_g[o, c·T + q] = weight[g·Cpg + o, c, q]`: the convolution's own weight.
+    /// `A_g[o, c·T + q] = weight[g·Cpg + o, c, q]`: the convolution's own weight, whose panels
+    /// interleave rows in place (`pack_rows`).
     func packWeight(_ w: UnsafePointer<Float>) -> PackedWeights {
-        let (Cpg, depth) = (problem.positionGroup, problem.imageGroup * taps)
-        return pack(rows: Cpg, depth: depth) { g, o, _ in w + (g * Cpg + o) * depth }
-    }
-
-    /// `A_g[c, o·T + q] = weight[g·Co/G + o, c, T − 1 − q]` for the convolution whose image is this
-    /// problem's positions (`Co` channels): the weight of its ∂input as a convolution.
-    func packTransposedWeight(_ w: UnsafePointer<Float>) -> PackedWeights {
-        let (rows, Cog, T) = (problem.positionGroup, problem.imageGroup, taps)
-        return pack(rows: rows, depth: Cog * T) { g, c, scratch in
-            for o in 0..<Cog {
-                let src = w + ((g * Cog + o) * rows + c) * T
-                for q in 0..<T { scratch[o * T + q] = src[T - 1 - q] }
+        let (Cpg, depth, mr) = (problem.positionGroup, problem.imageGroup * taps, kernels.mr)
+        return pack(rows: Cpg, depth: depth) { g, o0, m, dst in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: mr) { rows in
+                for r in 0..<m { rows[r] = w + (g * Cpg + o0 + r) * depth }
+                kernels.pack_rows(rows.baseAddress!, m, depth, dst)
             }
-            return UnsafePointer(scratch)
         }
     }
 
-    /// Packs `A_g` from its rows, `row(g, i, scratch)` giving row `i` of group `g` (`depth` elements,
-    /// in place or written to `scratch`): a panel's rows interleaved (`pack_rows`), panels
-    /// split across the cores (row by row with strided stores, 2.4 MB of weight for 256 channels
-    /// took ~0.5 ms).
+    /// `A_g[c, o·T + q] = weight[g·Co/G + o, c, T − 1 − q]` for the convolution whose image is this
+    /// problem's positions (`Co` channels): the weight of its ∂input as a convolution. A panel's
+    /// `mr` rows of one `o` are `mr · T` contiguous weights, read once, in order.
+    func packTransposedWeight(_ w: UnsafePointer<Float>) -> PackedWeights {
+        let (rows, Cog, T, mr) = (problem.positionGroup, problem.imageGroup, taps, kernels.mr)
+        return pack(rows: rows, depth: Cog * T) { g, c0, m, dst in
+            for o in 0..<Cog {
+                let src = w + ((g * Cog + o) * rows + c0) * T, out = dst + o * T * mr
+                for q in 0..<T {
+                    for r in 0..<mr { out[q * mr + r] = r < m ? src[r * T + T - 1 - q] : 0 }
+                }
+            }
+        }
+    }
+
+    /// Packs `A_g`, `panel(g, i, m, dst)` writing the panel of its rows `i ..< i + m` (`m ≤ mr`,
+    /// zero rows past them) to `dst`; panels split across the cores.
     private func pack(rows: Int, depth: Int,
-                      _ row: (_ g: Int, _ i: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>) -> PackedWeights {
+                      _ panel: (_ g: Int, _ first: Int, _ m: Int, _ dst: UnsafeMutablePointer<Float>) -> Void) -> PackedWeights {
         let mr = kernels.mr, panels = (rows + mr - 1) / mr, G = problem.groups
         let data = BLASKernels.uninitialized(G * panels * depth * mr) { (p: UnsafeMutablePointer<Float>) in
             SIMDParallel.forEach(G * panels, costPerItem: mr * depth) { items in
-                BLASKernels.scratch(mr * depth) { (block: UnsafeMutablePointer<Float>) in
-                    let src = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: mr)
-                    defer { src.deallocate() }
-                    for item in items {
-                        let (g, panel) = item.quotientAndRemainder(dividingBy: panels)
-                        let m = min(mr, rows - panel * mr)
-                        for r in 0..<m { src[r] = row(g, panel * mr + r, block + r * depth) }
-                        kernels.pack_rows(src, m, depth, p + item * depth * mr)
-                    }
+                for item in items {
+                    let (g, i) = item.quotientAndRemainder(dividingBy: panels)
+                    panel(g, i * mr, min(mr, rows - i * mr), p + item * depth * mr)
                 }
             }
         }
