@@ -85,7 +85,10 @@ struct BenchCommand: ParsableCommand {
             if let g = Bench.sgemmRate(on: b, settings: settings) { run.sgemmGflops[b.name] = g }
             for (i, c) in cases.enumerated() {
                 note("[\(b.name) \(i + 1)/\(cases.count)] \(c.name)")
-                run.results.append(Bench.measure(c, on: b, settings: settings))
+                let sgemm = c.gemmBound ? Bench.sgemmRate(on: b, settings: settings) : nil
+                var r = Bench.measure(c, on: b, settings: settings)
+                r.sgemmGflops = sgemm
+                run.results.append(r)
             }
         }
         if let reference {

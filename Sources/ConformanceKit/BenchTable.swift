@@ -5,7 +5,8 @@ import Foundation
 ///
 /// - speed vs PyTorch of a phase: `t_torch / t_ours` (above 1: we are faster); summarized by the
 ///   geometric mean over the cases both ran;
-/// - % sgemm: a case's GFLOP/s over the sgemm rate (2048³ `linear`) of the same backend and run;
+/// - % sgemm: a case's GFLOP/s over the sgemm rate (2048³ `linear`) of the same backend and run,
+///   measured just before the case where the run has that (`BenchResult.sgemmGflops`);
 /// - GB/s: the least bytes the phase must move (`ByteCount`) over its time;
 /// - × reference: `t_reference / t_ours`, on the cases the reference was timed on.
 public struct BenchTable: Equatable {
@@ -29,7 +30,8 @@ public struct BenchTable: Equatable {
             let fwdSpeed = Self.ratio(t?.forwardMs, r.forwardMs), bwdSpeed = Self.ratio(t?.backwardMs, r.backwardMs)
             if let s = fwdSpeed { summary.forwardSpeeds.append((name, s)) }
             if let s = bwdSpeed { summary.backwardSpeeds.append((name, s)) }
-            let pct = (Self.ratio(r.forwardGflops, sgemm), Self.ratio(r.backwardGflops, sgemm))
+            let rate = r.sgemmGflops ?? sgemm
+            let pct = (Self.ratio(r.forwardGflops, rate), Self.ratio(r.backwardGflops, rate))
             if r.gemmBound { summary.gemmBoundShare.append((name, pct.0, pct.1)) }
             let refSpeed = (Self.ratio(ref?.forwardMs, r.forwardMs), Self.ratio(ref?.backwardMs, r.backwardMs))
             if ref != nil { summary.referenceSpeedups.append((name, refSpeed.0, refSpeed.1)) }

@@ -49,6 +49,9 @@ public struct BenchResult: Codable, Equatable, Sendable {
     public var forwardRepeats = 0
     public var backwardRepeats = 0
     public var gemmBound = false
+    /// For a GEMM-bound case, the sgemm rate measured just before it: its "% sgemm" divides by
+    /// this, so that the host's load drifting during a run moves both alike (nil: the run's).
+    public var sgemmGflops: Double?
     /// Why a phase has no figure (unsupported op, error), if it has none.
     public var error: String?
 
@@ -60,6 +63,7 @@ public struct BenchResult: Codable, Equatable, Sendable {
         case forwardMinMs = "forward_min_ms", backwardMinMs = "backward_min_ms"
         case forwardCpuMs = "forward_cpu_ms", backwardCpuMs = "backward_cpu_ms"
         case forwardGBps = "forward_gbps", backwardGBps = "backward_gbps"
+        case sgemmGflops = "sgemm_gflops"
     }
 
     public init(name: String, op: String, backend: String) {

@@ -121,6 +121,22 @@ import Testing
         #expect(md.contains("| a (gemm) | 1.00 | 2.00 | 2.00 | 4.00 | 2.00 | 0.50 | 100 / 50.0 | 50% / 25% | 10 / 8 | 100× / 200× |"))
     }
 
+    /// A GEMM-bound case's share of sgemm is over the sgemm measured next to it when the run has
+    /// one, which survives the JSON round trip.
+    @Test func gemmBoundShareUsesTheAdjacentSgemm() throws {
+        var a = result("a", "optimized", 1, 4, gemm: true)
+        a.sgemmGflops = 400
+        let run = BenchRun(created: "now", machine: [:], threads: 2, settings: BenchSettings(),
+                           sgemmGflops: ["optimized": 200], results: [a, result("b", "optimized", 1, 1, gemm: true)])
+        let back = try BenchRun.load(try run.jsonData())
+        #expect(back.result("a", backend: "optimized")?.sgemmGflops == 400)
+        let shares = BenchTable(back).summary.gemmBoundShare
+        // a: 100 and 50 GFLOP/s over 400; b: 100 and 200 over the run's 200.
+        #expect(shares.map(\.0) == ["a", "b"])
+        #expect(shares[0].1 == 0.25 && shares[0].2 == 0.125)
+        #expect(shares[1].1 == 0.5 && shares[1].2 == 1)
+    }
+
     @Test func suiteMatchesSignaturesAndTheCommittedJSON() throws {
         for c in BenchSuite.standard + [BenchSuite.sgemm] {
             let signature = try #require(Signatures.all[c.op])
