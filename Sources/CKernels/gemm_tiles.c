@@ -21,14 +21,14 @@
 #define CK_DNR 4
 #include "gemm_tiles.h"  // which #undefs the parameters
 
-// AVX-512: 32 registers of 16 floats: an 8 × 48 tile (24 accumulators), 4 × 4 dots.
+// AVX-512: 32 registers of 16 floats: an 8 × 48 tile (24 accumulators), 4 × 6 dots.
 #define CK_TARGET CK_TARGET_AVX512
 #define CK_SUFFIX avx512
 #define CK_VL 16
 #define CK_MR 8
 #define CK_NV 3
 #define CK_DMR 4
-#define CK_DNR 4
+#define CK_DNR 6
 #include "gemm_tiles.h"  // which #undefs the parameters
 #endif
 

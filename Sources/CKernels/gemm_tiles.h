@@ -1,8 +1,8 @@
 // The GEMM register tiles' bodies, included once per ISA level by gemm_tiles.c with CK_TARGET set
 // to that level's target attribute, CK_SUFFIX to the names' suffix, CK_VL to the float lanes of
 // one register, CK_MR/CK_NV to the tile of ck_sgemm_tile (CK_MR rows × CK_NV registers) and
-// CK_DMR/CK_DNR to the tile of ck_sdot_tile (CK_DMR·CK_DNR = CK_VL accumulators, reduced into
-// one register at the end). Sums are `acc += a * b` within one expression, which FMA levels fuse.
+// CK_DMR/CK_DNR to the tile of ck_sdot_tile (CK_DMR·CK_DNR accumulators, CK_VL of them or, with
+// 16 lanes, 24, reduced at the end). Sums are `acc += a * b` within one expression, which FMA levels fuse.
 
 #define CK_CAT2(a, b) a##b
 #define CK_CAT(a, b) CK_CAT2(a, b)
@@ -119,21 +119,31 @@ CK_TARGET static void CK_NAME(ck_sdot_tile_)(long len, long rows, long batches, 
             }
         }
     }
-    // Reduce the VL registers to one whose lane q is Σ acc[q].
+    // Reduce the VL registers to one whose lane q is Σ acc[q] (and 8 more to the first half of a
+    // second: the same tree, so every dot's lanes are added in the same order).
 #if CK_VL == 16
     VEC s8[8], s4[4], s2[2];
     for (int q = 0; q < 8; q++) s8[q] = COMBINE(HALF8, acc[2 * q], acc[2 * q + 1]);
     for (int q = 0; q < 4; q++) s4[q] = COMBINE(HALF4, s8[2 * q], s8[2 * q + 1]);
     for (int q = 0; q < 2; q++) s2[q] = COMBINE(HALF2, s4[2 * q], s4[2 * q + 1]);
     VEC sums = COMBINE(HALF1, s2[0], s2[1]);
+#if CK_DMR * CK_DNR == 24
+    for (int q = 0; q < 4; q++) s8[q] = COMBINE(HALF8, acc[16 + 2 * q], acc[16 + 2 * q + 1]);
+    for (int q = 0; q < 2; q++) s4[q] = COMBINE(HALF4, s8[2 * q], s8[2 * q + 1]);
+    s2[0] = COMBINE(HALF2, s4[0], s4[1]);
+    VEC more = COMBINE(HALF1, s2[0], s2[0]);
+#endif
 #else
     VEC s4[4], s2[2];
     for (int q = 0; q < 4; q++) s4[q] = COMBINE(HALF4, acc[2 * q], acc[2 * q + 1]);
     for (int q = 0; q < 2; q++) s2[q] = COMBINE(HALF2, s4[2 * q], s4[2 * q + 1]);
     VEC sums = COMBINE(HALF1, s2[0], s2[1]);
 #endif
-    float out[CK_VL];
+    float out[2 * CK_VL];
     STOREV(sums, out);
+#if CK_VL == 16 && CK_DMR * CK_DNR == 24
+    STOREV(more, out + CK_VL);
+#endif
     for (long r = 0; r < m; r++)
         for (long j = 0; j < n; j++) c[r * ldc + j] += out[r * CK_DNR + j];
 }
