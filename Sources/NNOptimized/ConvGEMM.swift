@@ -62,6 +62,37 @@ struct ConvProblem {
         }
     }
 
+    /// `forEachBlock` with scratch: `cols` for a block's im2col columns (none when `identity`: a
+    /// 1×1 kernel over one batch element at a time, whose columns are the image itself) and
+    /// `tmp` for `Cpg` rows of a block's positions with its batch elements side by side.
+    @inline(__always)
+    private func forEachBlock<T: BLASScalar>(
+        _: T.Type,
+        _ body: (_ b0: Int, _ n: Int, _ p0: Int, _ pn: Int, _ identity: Bool,
+                 _ cols: UnsafeMutablePointer<T>, _ tmp: UnsafeMutablePointer<T>) -> Void
+    ) {
+        let blocks = blocking, P = geometry.positionCount
+        let identity = geometry.isIdentity && blocks.batches == 1
+        BLASKernels.scratch(identity ? 0 : blocks.channels * geometry.kernelVolume * blocks.batches * blocks.positions) {
+            (cols: UnsafeMutablePointer<T>) in
+            BLASKernels.scratch(blocks.batches > 1 ? positionGroup * blocks.batches * P : 0) { (tmp: UnsafeMutablePointer<T>) in
+                forEachBlock(blocks) { b0, n, p0, pn in body(b0, n, p0, pn, identity, cols, tmp) }
+            }
+        }
+    }
+
+    /// Group `g`'s positions of a block as a matrix `[Cpg, n·pn]` and its leading dimension: in
+    /// place for one batch element, else gathered into `tmp`.
+    @inline(__always)
+    private func positionRows<T: BLASScalar>(_ positions: UnsafePointer<T>, group g: Int, _ b0: Int, _ n: Int, _ p0: Int,
+                                             _ pn: Int, tmp: UnsafeMutablePointer<T>) -> (UnsafePointer<T>, Int) {
+        let (P, Cp, Cpg) = (geometry.positionCount, positionChannels, positionGroup)
+        let a = positions + (b0 * Cp + g * Cpg) * P + p0
+        guard n > 1 else { return (a, P) }
+        ConvKernels.gather(a, batchStride: Cp * P, batches: n, channels: Cpg, plane: P, into: tmp)
+        return (UnsafePointer(tmp), n * pn)
+    }
+
     /// `positions[b, g·Cpg + o, p] = Σ_{c, q} W[g·Cpg + o, c, q] · columns_g[c·K + q, p]`, written
     /// over every element of `positions`.
     func unfoldMultiply<T: BLASScalar>(image: UnsafePointer<T>, weight: UnsafePointer<T>,
@@ -73,31 +104,26 @@ struct ConvProblem {
             out.update(repeating: 0, count: batch * Cp * P)
             return
         }
-        let blocks = blocking
-        let identity = geo.isIdentity && blocks.batches == 1
-        BLASKernels.scratch(identity ? 0 : blocks.channels * K * blocks.batches * blocks.positions) { (cols: UnsafeMutablePointer<T>) in
-            BLASKernels.scratch(blocks.batches > 1 ? Cpg * blocks.batches * P : 0) { (tmp: UnsafeMutablePointer<T>) in
-                forEachBlock(blocks) { b0, n, p0, pn in
-                    let L = n * pn
-                    for g in 0..<groups {
-                        let wg = weight + g * Cpg * rowsK
-                        let (c, ldc) = n == 1 ? (out + (b0 * Cp + g * Cpg) * P + p0, P) : (tmp, L)
-                        if identity {
-                            BLASKernels.gemm(m: Cpg, n: pn, k: Cig, wg, lda: rowsK, image + (b0 * Ci + g * Cig) * IV + p0, ldb: P,
-                                             c, ldc: ldc)
-                        } else {
-                            for c0 in stride(from: 0, to: Cig, by: blocks.channels) {
-                                let cn = min(blocks.channels, Cig - c0)
-                                unfold(image + (b0 * Ci + g * Cig + c0) * IV, batches: n, channels: cn, positions: p0 ..< p0 + pn, into: cols)
-                                BLASKernels.gemm(m: Cpg, n: L, k: cn * K, wg + c0 * K, lda: rowsK, cols, ldb: L,
-                                                 accumulate: c0 > 0, c, ldc: ldc)
-                            }
-                        }
-                        if n > 1 {
-                            ConvKernels.scatter(tmp, into: out + (b0 * Cp + g * Cpg) * P, batchStride: Cp * P,
-                                                batches: n, channels: Cpg, plane: P)
-                        }
+        let channels = blocking.channels
+        forEachBlock(T.self) { b0, n, p0, pn, identity, cols, tmp in
+            let L = n * pn
+            for g in 0..<groups {
+                let wg = weight + g * Cpg * rowsK
+                let (c, ldc) = n == 1 ? (out + (b0 * Cp + g * Cpg) * P + p0, P) : (tmp, L)
+                if identity {
+                    BLASKernels.gemm(m: Cpg, n: pn, k: Cig, wg, lda: rowsK, image + (b0 * Ci + g * Cig) * IV + p0, ldb: P,
+                                     c, ldc: ldc)
+                } else {
+                    for c0 in stride(from: 0, to: Cig, by: channels) {
+                        let cn = min(channels, Cig - c0)
+                        unfold(image + (b0 * Ci + g * Cig + c0) * IV, batches: n, channels: cn, positions: p0 ..< p0 + pn, into: cols)
+                        BLASKernels.gemm(m: Cpg, n: L, k: cn * K, wg + c0 * K, lda: rowsK, cols, ldb: L,
+                                         accumulate: c0 > 0, c, ldc: ldc)
                     }
+                }
+                if n > 1 {
+                    ConvKernels.scatter(tmp, into: out + (b0 * Cp + g * Cpg) * P, batchStride: Cp * P,
+                                        batches: n, channels: Cpg, plane: P)
                 }
             }
         }
@@ -107,34 +133,24 @@ struct ConvProblem {
     func multiplyFold<T: BLASScalar>(positions: UnsafePointer<T>, weight: UnsafePointer<T>,
                                      image out: UnsafeMutablePointer<T>) {
         let geo = geometry, P = geo.positionCount, IV = geo.imageVolume, K = geo.kernelVolume
-        let (Ci, Cp, Cig, Cpg) = (imageChannels, positionChannels, imageGroup, positionGroup)
-        let rowsK = Cig * K
-        let blocks = blocking
-        let identity = geo.isIdentity && blocks.batches == 1
-        BLASKernels.scratch(identity ? 0 : blocks.channels * K * blocks.batches * blocks.positions) { (cols: UnsafeMutablePointer<T>) in
-            BLASKernels.scratch(blocks.batches > 1 ? Cpg * blocks.batches * P : 0) { (tmp: UnsafeMutablePointer<T>) in
-                forEachBlock(blocks) { b0, n, p0, pn in
-                    let L = n * pn
-                    for g in 0..<groups {
-                        let wg = weight + g * Cpg * rowsK
-                        var (a, lda) = (positions + (b0 * Cp + g * Cpg) * P + p0, P)
-                        if n > 1 {
-                            ConvKernels.gather(a, batchStride: Cp * P, batches: n, channels: Cpg, plane: P, into: tmp)
-                            (a, lda) = (UnsafePointer(tmp), L)
-                        }
-                        if identity {
-                            BLASKernels.gemm(transA: true, m: Cig, n: pn, k: Cpg, wg, lda: rowsK, a, ldb: lda,
-                                             out + (b0 * Ci + g * Cig) * IV + p0, ldc: P)
-                            continue
-                        }
-                        for c0 in stride(from: 0, to: Cig, by: blocks.channels) {
-                            let cn = min(blocks.channels, Cig - c0)
-                            BLASKernels.gemm(transA: true, m: cn * K, n: L, k: Cpg, wg + c0 * K, lda: rowsK, a, ldb: lda,
-                                             cols, ldc: L)
-                            fold(cols, batches: n, channels: cn, positions: p0 ..< p0 + pn,
-                                 into: out + (b0 * Ci + g * Cig + c0) * IV)
-                        }
-                    }
+        let (Ci, Cig, Cpg) = (imageChannels, imageGroup, positionGroup)
+        let rowsK = Cig * K, channels = blocking.channels
+        forEachBlock(T.self) { b0, n, p0, pn, identity, cols, tmp in
+            let L = n * pn
+            for g in 0..<groups {
+                let wg = weight + g * Cpg * rowsK
+                let (a, lda) = positionRows(positions, group: g, b0, n, p0, pn, tmp: tmp)
+                if identity {
+                    BLASKernels.gemm(transA: true, m: Cig, n: pn, k: Cpg, wg, lda: rowsK, a, ldb: lda,
+                                     out + (b0 * Ci + g * Cig) * IV + p0, ldc: P)
+                    continue
+                }
+                for c0 in stride(from: 0, to: Cig, by: channels) {
+                    let cn = min(channels, Cig - c0)
+                    BLASKernels.gemm(transA: true, m: cn * K, n: L, k: Cpg, wg + c0 * K, lda: rowsK, a, ldb: lda,
+                                     cols, ldc: L)
+                    fold(cols, batches: n, channels: cn, positions: p0 ..< p0 + pn,
+                         into: out + (b0 * Ci + g * Cig + c0) * IV)
                 }
             }
         }
@@ -144,33 +160,23 @@ struct ConvProblem {
     func weightGradient<T: BLASScalar>(image: UnsafePointer<T>, positions: UnsafePointer<T>,
                                        into gw: UnsafeMutablePointer<T>) {
         let geo = geometry, P = geo.positionCount, IV = geo.imageVolume, K = geo.kernelVolume
-        let (Ci, Cp, Cig, Cpg) = (imageChannels, positionChannels, imageGroup, positionGroup)
-        let rowsK = Cig * K
-        let blocks = blocking
-        let identity = geo.isIdentity && blocks.batches == 1
-        BLASKernels.scratch(identity ? 0 : blocks.channels * K * blocks.batches * blocks.positions) { (cols: UnsafeMutablePointer<T>) in
-            BLASKernels.scratch(blocks.batches > 1 ? Cpg * blocks.batches * P : 0) { (tmp: UnsafeMutablePointer<T>) in
-                forEachBlock(blocks) { b0, n, p0, pn in
-                    let L = n * pn
-                    for g in 0..<groups {
-                        let gwg = gw + g * Cpg * rowsK
-                        var (a, lda) = (positions + (b0 * Cp + g * Cpg) * P + p0, P)
-                        if n > 1 {
-                            ConvKernels.gather(a, batchStride: Cp * P, batches: n, channels: Cpg, plane: P, into: tmp)
-                            (a, lda) = (UnsafePointer(tmp), L)
-                        }
-                        if identity {
-                            BLASKernels.gemm(transB: true, m: Cpg, n: Cig, k: pn, a, lda: lda,
-                                             image + (b0 * Ci + g * Cig) * IV + p0, ldb: P, accumulate: true, gwg, ldc: rowsK)
-                            continue
-                        }
-                        for c0 in stride(from: 0, to: Cig, by: blocks.channels) {
-                            let cn = min(blocks.channels, Cig - c0)
-                            unfold(image + (b0 * Ci + g * Cig + c0) * IV, batches: n, channels: cn, positions: p0 ..< p0 + pn, into: cols)
-                            BLASKernels.gemm(transB: true, m: Cpg, n: cn * K, k: L, a, lda: lda, cols, ldb: L,
-                                             accumulate: true, gwg + c0 * K, ldc: rowsK)
-                        }
-                    }
+        let (Ci, Cig, Cpg) = (imageChannels, imageGroup, positionGroup)
+        let rowsK = Cig * K, channels = blocking.channels
+        forEachBlock(T.self) { b0, n, p0, pn, identity, cols, tmp in
+            let L = n * pn
+            for g in 0..<groups {
+                let gwg = gw + g * Cpg * rowsK
+                let (a, lda) = positionRows(positions, group: g, b0, n, p0, pn, tmp: tmp)
+                if identity {
+                    BLASKernels.gemm(transB: true, m: Cpg, n: Cig, k: pn, a, lda: lda,
+                                     image + (b0 * Ci + g * Cig) * IV + p0, ldb: P, accumulate: true, gwg, ldc: rowsK)
+                    continue
+                }
+                for c0 in stride(from: 0, to: Cig, by: channels) {
+                    let cn = min(channels, Cig - c0)
+                    unfold(image + (b0 * Ci + g * Cig + c0) * IV, batches: n, channels: cn, positions: p0 ..< p0 + pn, into: cols)
+                    BLASKernels.gemm(transB: true, m: Cpg, n: cn * K, k: L, a, lda: lda, cols, ldb: L,
+                                     accumulate: true, gwg + c0 * K, ldc: rowsK)
                 }
             }
         }
