@@ -30,9 +30,10 @@ extension ImplicitConvolution {
     /// over every position `(b, p)` of the batch (`j(p)` its column in the padded pitch,
     /// `PaddedLayout`). ∂y is packed once into the tiles' row panels; the image is laid out
     /// channels-last in padded planes, so a column panel's row for one position is a few runs of
-    /// channels, one per tap it covers (`pack_pixels`). No scratch column enters a sum, so the image need
-    /// not be finite. Threads own disjoint blocks of columns and sum the positions in fixed chunks,
-    /// in order. With `planeSums`, also `planeSums[b·Cp + c] = ConvKernels.sum` of ∂y's plane.
+    /// channels, one per tap it covers (`pack_pixels`). No scratch column enters a sum, so the
+    /// image need not be finite. Threads own disjoint blocks of columns and sum the positions in
+    /// fixed chunks, in order. With `planeSums`, also `planeSums[b·Cp + c] = ConvKernels.sum` of
+    /// ∂y's plane.
     func weightGradientGEMM(image: UnsafePointer<Float>, positions gy: UnsafePointer<Float>, into gw: UnsafeMutablePointer<Float>,
                             planeSums: UnsafeMutablePointer<Float>?) {
         let geo = problem.geometry, layout = PaddedLayout(geo)!, P = geo.positionCount

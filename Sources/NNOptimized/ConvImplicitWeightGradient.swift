@@ -4,7 +4,8 @@ extension ImplicitConvolution {
 
     /// `gradW[g·Cpg + o, c·T + q] += Σ_{(b, p)} positions[b, g·Cpg + o, p] · columns_g[c·T + q, (b, p)]`
     /// with `gradW` `[Cp, Cig·T]`, for stride 1 (`coversWeightGradient`; other strides use
-    /// `ConvProblem`). Threads own disjoint blocks of image channels (columns of `gradW`), each
+    /// `ConvProblem`): as a GEMM for small planes (`weightGradientByGEMM`), else as dot products
+    /// of rows, threads owning disjoint blocks of image channels (columns of `gradW`), each
     /// looping over all the columns in order.
     ///
     /// With `biasGradient`, when this path reads ∂y whole (`weightGradientGEMM`, or a finite image:
