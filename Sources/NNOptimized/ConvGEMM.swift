@@ -81,16 +81,26 @@ struct ConvProblem {
         }
     }
 
-    /// Group `g`'s positions of a block as a matrix `[Cpg, n·pn]` and its leading dimension: in
-    /// place for one batch element, else gathered into `tmp`.
+    /// `forEachBlock` per group `g`, with group `g`'s positions of the block as a matrix `a`
+    /// `[Cpg, n·pn]` of leading dimension `lda`: in place for one batch element, else gathered
+    /// into scratch (the batch elements side by side).
     @inline(__always)
-    private func positionRows<T: BLASScalar>(_ positions: UnsafePointer<T>, group g: Int, _ b0: Int, _ n: Int, _ p0: Int,
-                                             _ pn: Int, tmp: UnsafeMutablePointer<T>) -> (UnsafePointer<T>, Int) {
+    private func forEachGroupBlock<T: BLASScalar>(
+        _ positions: UnsafePointer<T>,
+        _ body: (_ b0: Int, _ n: Int, _ p0: Int, _ pn: Int, _ g: Int, _ a: UnsafePointer<T>, _ lda: Int,
+                 _ identity: Bool, _ cols: UnsafeMutablePointer<T>) -> Void
+    ) {
         let (P, Cp, Cpg) = (geometry.positionCount, positionChannels, positionGroup)
-        let a = positions + (b0 * Cp + g * Cpg) * P + p0
-        guard n > 1 else { return (a, P) }
-        ConvKernels.gather(a, batchStride: Cp * P, batches: n, channels: Cpg, plane: P, into: tmp)
-        return (UnsafePointer(tmp), n * pn)
+        forEachBlock(T.self) { b0, n, p0, pn, identity, cols, tmp in
+            for g in 0..<groups {
+                var (a, lda) = (positions + (b0 * Cp + g * Cpg) * P + p0, P)
+                if n > 1 {
+                    ConvKernels.gather(a, batchStride: Cp * P, batches: n, channels: Cpg, plane: P, into: tmp)
+                    (a, lda) = (UnsafePointer(tmp), n * pn)
+                }
+                body(b0, n, p0, pn, g, a, lda, identity, cols)
+            }
+        }
     }
 
     /// `positions[b, g·Cpg + o, p] = Σ_{c, q} W[g·Cpg + o, c, q] · columns_g[c·K + q, p]`, written
@@ -135,23 +145,17 @@ struct ConvProblem {
         let geo = geometry, P = geo.positionCount, IV = geo.imageVolume, K = geo.kernelVolume
         let (Ci, Cig, Cpg) = (imageChannels, imageGroup, positionGroup)
         let rowsK = Cig * K, channels = blocking.channels
-        forEachBlock(T.self) { b0, n, p0, pn, identity, cols, tmp in
-            let L = n * pn
-            for g in 0..<groups {
-                let wg = weight + g * Cpg * rowsK
-                let (a, lda) = positionRows(positions, group: g, b0, n, p0, pn, tmp: tmp)
-                if identity {
-                    BLASKernels.gemm(transA: true, m: Cig, n: pn, k: Cpg, wg, lda: rowsK, a, ldb: lda,
-                                     out + (b0 * Ci + g * Cig) * IV + p0, ldc: P)
-                    continue
-                }
-                for c0 in stride(from: 0, to: Cig, by: channels) {
-                    let cn = min(channels, Cig - c0)
-                    BLASKernels.gemm(transA: true, m: cn * K, n: L, k: Cpg, wg + c0 * K, lda: rowsK, a, ldb: lda,
-                                     cols, ldc: L)
-                    fold(cols, batches: n, channels: cn, positions: p0 ..< p0 + pn,
-                         into: out + (b0 * Ci + g * Cig + c0) * IV)
-                }
+        forEachGroupBlock(positions) { b0, n, p0, pn, g, a, lda, identity, cols in
+            let wg = weight + g * Cpg * rowsK
+            if identity {
+                return BLASKernels.gemm(transA: true, m: Cig, n: pn, k: Cpg, wg, lda: rowsK, a, ldb: lda,
+                                        out + (b0 * Ci + g * Cig) * IV + p0, ldc: P)
+            }
+            for c0 in stride(from: 0, to: Cig, by: channels) {
+                let cn = min(channels, Cig - c0)
+                BLASKernels.gemm(transA: true, m: cn * K, n: n * pn, k: Cpg, wg + c0 * K, lda: rowsK, a, ldb: lda,
+                                 cols, ldc: n * pn)
+                fold(cols, batches: n, channels: cn, positions: p0 ..< p0 + pn, into: out + (b0 * Ci + g * Cig + c0) * IV)
             }
         }
     }
@@ -162,22 +166,17 @@ struct ConvProblem {
         let geo = geometry, P = geo.positionCount, IV = geo.imageVolume, K = geo.kernelVolume
         let (Ci, Cig, Cpg) = (imageChannels, imageGroup, positionGroup)
         let rowsK = Cig * K, channels = blocking.channels
-        forEachBlock(T.self) { b0, n, p0, pn, identity, cols, tmp in
-            let L = n * pn
-            for g in 0..<groups {
-                let gwg = gw + g * Cpg * rowsK
-                let (a, lda) = positionRows(positions, group: g, b0, n, p0, pn, tmp: tmp)
-                if identity {
-                    BLASKernels.gemm(transB: true, m: Cpg, n: Cig, k: pn, a, lda: lda,
-                                     image + (b0 * Ci + g * Cig) * IV + p0, ldb: P, accumulate: true, gwg, ldc: rowsK)
-                    continue
-                }
-                for c0 in stride(from: 0, to: Cig, by: channels) {
-                    let cn = min(channels, Cig - c0)
-                    unfold(image + (b0 * Ci + g * Cig + c0) * IV, batches: n, channels: cn, positions: p0 ..< p0 + pn, into: cols)
-                    BLASKernels.gemm(transB: true, m: Cpg, n: cn * K, k: L, a, lda: lda, cols, ldb: L,
-                                     accumulate: true, gwg + c0 * K, ldc: rowsK)
-                }
+        forEachGroupBlock(positions) { b0, n, p0, pn, g, a, lda, identity, cols in
+            let gwg = gw + g * Cpg * rowsK
+            if identity {
+                return BLASKernels.gemm(transB: true, m: Cpg, n: Cig, k: pn, a, lda: lda,
+                                        image + (b0 * Ci + g * Cig) * IV + p0, ldb: P, accumulate: true, gwg, ldc: rowsK)
+            }
+            for c0 in stride(from: 0, to: Cig, by: channels) {
+                let cn = min(channels, Cig - c0)
+                unfold(image + (b0 * Ci + g * Cig + c0) * IV, batches: n, channels: cn, positions: p0 ..< p0 + pn, into: cols)
+                BLASKernels.gemm(transB: true, m: Cpg, n: cn * K, k: n * pn, a, lda: lda, cols, ldb: n * pn,
+                                 accumulate: true, gwg + c0 * K, ldc: rowsK)
             }
         }
     }
