@@ -2,7 +2,8 @@
 // to that level's target attribute, CK_SUFFIX to the names' suffix, CK_VL to the float lanes of
 // one register, CK_MR/CK_NV to the tile of ck_sgemm_tile (CK_MR rows × CK_NV registers) and
 // CK_DMR/CK_DNR to the tile of ck_sdot_tile (CK_DMR·CK_DNR accumulators, CK_VL of them or, with
-// 16 lanes, 24, reduced at the end). Sums are `acc += a * b` within one expression, which FMA levels fuse.
+// 16 lanes, 24, reduced at the end). Sums are `acc += a * b` within one expression, which FMA
+// levels fuse.
 
 #define CK_CAT2(a, b) a##b
 #define CK_CAT(a, b) CK_CAT2(a, b)
@@ -13,7 +14,6 @@
 #define STOREV CK_NAME(ck_gemm_store_)
 #define LOAD_MASKED CK_NAME(ck_gemm_load_masked_)
 #define STORE_MASKED CK_NAME(ck_gemm_store_masked_)
-#define PAIR CK_NAME(ck_gemm_pair_)
 #define NR (CK_VL * CK_NV)
 
 typedef float VEC __attribute__((vector_size(CK_VL * 4)));
@@ -242,7 +242,6 @@ static const ck_sgemm_kernels CK_NAME(ck_sgemm_kernels_) = {
 #undef STOREV
 #undef LOAD_MASKED
 #undef STORE_MASKED
-#undef PAIR
 #undef NR
 #undef HALF8
 #undef HALF4

@@ -90,7 +90,6 @@ struct ImplicitConvolution {
 
     /// Whether `weightGradient` serves this problem: stride 1 (the padded layout).
     var coversWeightGradient: Bool { PaddedLayout(problem.geometry) != nil }
-    private var columnCount: Int { problem.batch * problem.geometry.positionCount }
 
     // MARK: Forward
 

@@ -97,7 +97,6 @@ struct PaddedLayout {
         return !finite.contains(false)
     }
 
-    /// Copies the image part of a padded plane into an image plane.
     /// A batch's images channels-last in padded planes, `dst[(b·volume + j)·C + c]` = padded plane
     /// `(b, c)` at `j` (zero around the image), split across the cores by batch element.
     func padChannelsLast(_ src: UnsafePointer<Float>, batch: Int, channels C: Int, into dst: UnsafeMutablePointer<Float>) {
@@ -116,6 +115,7 @@ struct PaddedLayout {
         }
     }
 
+    /// Copies the image part of a padded plane into an image plane.
     @inline(__always)
     func unpad<T: BLASScalar>(_ src: UnsafePointer<T>, into dst: UnsafeMutablePointer<T>) {
         forEachImageRow { i, p, n in ConvKernels.copy(src + p, into: dst + i, n) }
